@@ -1,0 +1,48 @@
+# The README's commands. Everything runs in .venv, created on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.installed
+# Reproducible runs: fixed BLAS threads, no progress bars in stored outputs.
+RUN_ENV := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 HW5_PROGRESS=0 MPLBACKEND=Agg
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.PHONY: book test pdf data notebooks bench clean
+
+$(READY): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+## make book: execute every notebook and build the HTML book in _build/html
+book: $(READY)
+	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+
+## make test: unit tests, real-data tests (when HW5_REAL_DATA is set) and nbval over every notebook
+test: $(READY)
+	$(RUN_ENV) HW5_DATA=synthetic $(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+## make pdf: the whole book as one PDF, _build/pdf/book.pdf (needs xelatex)
+pdf: $(READY)
+	@command -v xelatex >/dev/null || { echo "make pdf needs xelatex. Debian/Ubuntu: sudo apt-get install texlive-xetex latexmk texlive-latex-extra texlive-fonts-recommended tex-gyre fonts-freefont-otf xindy. macOS: brew install --cask mactex"; exit 1; }
+	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
+	mkdir -p _build/pdf && cp _build/latex/book.pdf _build/pdf/book.pdf
+	@echo "PDF: _build/pdf/book.pdf"
+
+## make data: download the course files into data/ (needs internet)
+data: $(READY)
+	$(PY) -m hwlib fetch
+
+## make notebooks: re-execute the notebooks in place on the built-in data (the stored outputs)
+notebooks: $(READY)
+	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \
+	  $(RUN_ENV) HW5_DATA=synthetic ../$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 $$nb || exit 1; done
+
+## make bench: training speed against the student recipe (set HW5_DATA to choose the data)
+bench: $(READY)
+	$(PY) benchmarks/bench_training.py --repeat 2
+
+clean:
+	rm -rf _build

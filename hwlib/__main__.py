@@ -1,0 +1,49 @@
+"""Command line: python -m hwlib fetch | read PHOTO [PHOTO ...] [--boxes OUT.png]"""
+import argparse
+import sys
+from pathlib import Path
+
+from . import data
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m hwlib", description="The HW5 book's tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("fetch", help="download the course files into data/")
+    read = commands.add_parser("read", help="print the handwritten text of each photo")
+    read.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    read.add_argument("--boxes", type=Path, metavar="OUT.png",
+                      help="save the detected boxes drawn on the photo (one photo only)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "fetch":
+            print(f"Course files are in {data.fetch()}")
+        else:
+            return read_photos(args.photos, args.boxes)
+    except data.DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def read_photos(photos, boxes_out):
+    """Print each photo's text; save the box drawing of a single photo if asked."""
+    from . import models, plots, text
+
+    if boxes_out is not None and len(photos) != 1:
+        raise data.DataError("--boxes takes a single PHOTO")
+    images = [data.read_image(p) for p in photos]  # fail on a bad file before training
+    params, _ = models.nist36_classifier()
+    style = text.CropStyle.from_training(data.load_nist36("train")[0])
+    for path, image in zip(photos, images):
+        reading = text.read_text(image, params, style)
+        print(f"== {path}")
+        print("\n".join(reading.lines) if reading.lines else "(no text found)")
+        if boxes_out is not None:
+            plots.save_boxes(image, reading.boxes, boxes_out)
+            print(f"boxes drawn in {boxes_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""One data layer for every question: the course files, the built-in synthetic default, the photos.
+
+The source is chosen in this order:
+1. ``HW5_DATA``, if set: the word ``synthetic``, or a folder holding the course files
+   (``nist36_*.mat`` and the photos, directly or one folder down, as the course zips unpack);
+2. ``data/`` in the project, if ``make data`` (``fetch()``) has put the course files there;
+3. the built-in synthetic set, generated on first use and cached in ``.cache/``.
+"""
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+from . import synth
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = ROOT / "data"
+CACHE_DIR = ROOT / ".cache"
+CLASSES = synth.CLASSES
+SPLITS = ("train", "valid", "test")
+SYNTHETIC_PER_CLASS = {"train": 300, "valid": 100, "test": 50}  # the course's sizes
+SYNTHETIC_SEED = 0
+
+COURSE_URL = "http://www.cs.cmu.edu/~lkeselma/16720a_data/"
+COURSE_ZIPS = {"data.zip": 216_305_627, "images.zip": 3_248_168}
+NIST36_FILES = [f"nist36_{split}.mat" for split in SPLITS]
+PHOTO_SHA256 = {
+    "01_list.jpg": "30937d02f89b6aab490b231340901b61309b090a88269e2e6617cad6da9230b4",
+    "02_letters.jpg": "1187b79093ad73ff6fb2e14a800923b496e84b406433ee545bab716862bec6f6",
+    "03_haiku.jpg": "524a81dbbf5a63697037a79a258ab51b85b518945d9f684fa1244a40921430dc",
+    "04_deep.jpg": "7f7b13dafeb706dbc0f3132f27db5c1afb94bfc5ee0ef3aa485b15a26b51ecab",
+}
+# The text written on each course photo, one string per line (punctuation left out).
+PHOTO_TEXT = {
+    "01_list.jpg": ["TO DO LIST", "1 MAKE A TO DO LIST", "2 CHECK OFF THE FIRST",
+                    "THING ON TO DO LIST", "3 REALIZE YOU HAVE ALREADY", "COMPLETED 2 THINGS",
+                    "4 REWARD YOURSELF WITH", "A NAP"],
+    "02_letters.jpg": ["ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ", "1234567890"],
+    "03_haiku.jpg": ["HAIKUS ARE EASY", "BUT SOMETIMES THEY DONT MAKE SENSE", "REFRIGERATOR"],
+    "04_deep.jpg": ["DEEP LEARNING", "DEEPER LEARNING", "DEEPEST LEARNING"],
+}
+SPACES_MEANINGFUL = {"02_letters.jpg": False}
+
+
+class DataError(Exception):
+    """A data file is missing, unreadable or not in the expected format."""
+
+
+@dataclass
+class Source:
+    """Where the data comes from: kind is 'synthetic' or 'course', folder for 'course'."""
+    kind: str
+    folder: Path = None
+
+    def describe(self):
+        if self.kind == "synthetic":
+            return f"Data: built-in synthetic NIST36 and photos (seed {SYNTHETIC_SEED})"
+        return f"Data: course files in {self.folder}"
+
+
+def data_source():
+    """The configured source (see the module docstring)."""
+    setting = os.environ.get("HW5_DATA", "").strip()
+    if setting.lower() == "synthetic":
+        return Source("synthetic")
+    if setting:
+        folder = Path(setting).expanduser()
+        if not folder.is_dir():
+            raise DataError(f"HW5_DATA={setting}: not a folder (set it to a folder with the course files, or to 'synthetic')")
+        return Source("course", folder.resolve())
+    if _find(DATA_DIR, NIST36_FILES[0]) is not None:
+        return Source("course", DATA_DIR)
+    return Source("synthetic")
+
+
+def _find(folder, name):
+    """folder/name, or folder/*/name (one level down), or None."""
+    if not folder.is_dir():
+        return None
+    for candidate in [folder / name, *sorted(folder.glob(f"*/{name}"))]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_nist36(split, source=None):
+    """(x, y) for split in 'train' / 'valid' / 'test': x is N x 1024 float64, y N x 36 one-hot."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    source = source or data_source()
+    if source.kind == "synthetic":
+        return _synthetic_nist36(split)
+    path = _find(source.folder, f"nist36_{split}.mat")
+    if path is None:
+        raise DataError(f"{source.folder}: no nist36_{split}.mat here or one folder down (run 'make data')")
+    return read_nist36(path, split)
+
+
+def read_nist36(path, split):
+    """Read and validate one course .mat file; errors name the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        mat = scipy.io.loadmat(path)
+    except Exception as e:  # scipy raises several types for damaged files
+        raise DataError(f"{path}: not a readable .mat file ({type(e).__name__}: {e})") from None
+    for key in (f"{split}_data", f"{split}_labels"):
+        if key not in mat:
+            found = sorted(k for k in mat if not k.startswith("__"))
+            raise DataError(f"{path}: no '{key}' array (found {found})")
+    x = np.ascontiguousarray(mat[f"{split}_data"], dtype=np.float64)
+    y = np.ascontiguousarray(mat[f"{split}_labels"], dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != 1024:
+        raise DataError(f"{path}: {split}_data has shape {x.shape}, expected N x 1024 (32x32 images)")
+    if y.shape != (len(x), len(CLASSES)):
+        raise DataError(f"{path}: {split}_labels has shape {y.shape}, expected {(len(x), len(CLASSES))}")
+    if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
+        raise DataError(f"{path}: {split}_labels is not one-hot (each row needs a single 1)")
+    if not np.all(np.isfinite(x)) or x.min() < -0.01 or x.max() > 1.01:
+        raise DataError(f"{path}: {split}_data values lie in [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], expected [0, 1]")
+    return x, y
+
+
+def _synthetic_nist36(split):
+    path = CACHE_DIR / f"synthetic_nist36_{_code_hash()}_seed{SYNTHETIC_SEED}.npz"
+    if not path.is_file():
+        arrays = {}
+        for i, name in enumerate(SPLITS):
+            x, y = synth.make_nist36(SYNTHETIC_PER_CLASS[name], seed=SYNTHETIC_SEED * 10 + i)
+            arrays[f"{name}_data"] = np.round(x * 255).astype(np.uint8)
+            arrays[f"{name}_labels"] = y
+        save_npz(path, arrays)
+    with np.load(path, allow_pickle=False) as f:
+        return f[f"{split}_data"] / 255.0, f[f"{split}_labels"].astype(np.float64)
+
+
+def _code_hash():
+    """A short hash of the generator's source, so that a changed generator rebuilds the cache."""
+    return hashlib.sha256(Path(synth.__file__).read_bytes()).hexdigest()[:10]
+
+
+def save_npz(path, arrays):
+    """Write arrays to path atomically: a failed write leaves no partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+@dataclass
+class Photo:
+    """A page of handwriting: name, RGB uint8 image, and its lines of text if known."""
+    name: str
+    image: np.ndarray
+    lines: list = None
+
+    @property
+    def spaces_meaningful(self):
+        return SPACES_MEANINGFUL.get(self.name, True)
+
+
+def load_photos(source=None):
+    """The four Q5 photos from the configured source, with their ground truth where known."""
+    source = source or data_source()
+    if source.kind == "synthetic":
+        return [Photo(*p) for p in synth.make_photos(PHOTO_TEXT, seed=SYNTHETIC_SEED)]
+    photos = []
+    for name in PHOTO_SHA256:
+        path = _find(source.folder, name)
+        if path is None:
+            raise DataError(f"{source.folder}: no {name} here or one folder down (run 'make data')")
+        truth = json.loads(gt.read_text()).get(name) if (gt := path.parent / "ground_truth.json").is_file() else None
+        if truth is None and sha256(path) == PHOTO_SHA256[name]:
+            truth = PHOTO_TEXT[name]
+        photos.append(Photo(name, read_image(path), truth))
+    return photos
+
+
+def read_image(path):
+    """An image file as an RGB uint8 array; a clear DataError if it is not an image."""
+    from PIL import Image, UnidentifiedImageError
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as e:
+        raise DataError(f"{path}: not a readable image ({e})") from None
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fetch(data_dir=DATA_DIR):
+    """Download the course's data.zip and images.zip into data_dir and unpack what the book uses.
+
+    Sizes and photo checksums are verified; a failed or offline download leaves data_dir
+    as it was and raises DataError saying what happened.
+    """
+    import pooch
+    import requests
+
+    data_dir = Path(data_dir)
+    downloads = data_dir / "downloads"
+    wanted = {"data.zip": NIST36_FILES, "images.zip": list(PHOTO_SHA256)}
+    for zip_name, size in COURSE_ZIPS.items():
+        if all((data_dir / m).is_file() for m in wanted[zip_name]):
+            continue
+        created = not downloads.exists()
+        try:
+            archive = Path(pooch.retrieve(COURSE_URL + zip_name, known_hash=None, fname=zip_name,
+                                          path=downloads, progressbar=True))
+        except (requests.exceptions.RequestException, OSError) as e:
+            if created:
+                shutil.rmtree(downloads, ignore_errors=True)
+            raise DataError(f"could not download {COURSE_URL + zip_name} ({type(e).__name__}). "
+                            "Check the internet connection and run 'make data' again; "
+                            "until then the book uses the built-in synthetic data.") from None
+        if archive.stat().st_size != size:
+            archive.unlink()
+            raise DataError(f"{zip_name}: downloaded {archive.stat().st_size} bytes, expected {size}; "
+                            "removed it, run 'make data' again")
+        _unpack(archive, wanted[zip_name], data_dir)
+    return data_dir
+
+
+def _unpack(archive, members, data_dir):
+    """Extract the named members (matched by file name) into data_dir, each atomically."""
+    with zipfile.ZipFile(archive) as z:
+        by_name = {Path(i.filename).name: i for i in z.infolist() if not i.is_dir()}
+        for name in members:
+            if name not in by_name:
+                raise DataError(f"{archive}: has no member {name}")
+            fd, tmp = tempfile.mkstemp(dir=data_dir, suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as out, z.open(by_name[name]) as src:
+                    shutil.copyfileobj(src, out)
+                if name in PHOTO_SHA256 and sha256(tmp) != PHOTO_SHA256[name]:
+                    raise DataError(f"{archive}: {name} does not match the course photo's SHA-256")
+                os.replace(tmp, data_dir / name)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+
+
+def toy_data(seed=0):
+    """The handout's Q2 test data: 4 Gaussian classes of 10 points in 2-D, labels one-hot."""
+    rng = np.random.default_rng(seed)
+    means = [[3.6, 40], [3.9, 10], [3.4, 30], [2.0, 10]]
+    covs = [[[0.05, 0], [0, 10]], [[0.01, 0], [0, 5]], [[0.25, 0], [0, 5]], [[0.5, 0], [0, 10]]]
+    x = np.vstack([rng.multivariate_normal(m, c, size=10) for m, c in zip(means, covs)])
+    y = np.eye(4)[np.repeat(np.arange(4), 10)]
+    return x, y

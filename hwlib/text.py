@@ -1,0 +1,225 @@
+"""Q5: find handwritten characters in a photo, group them into lines and words, and read them."""
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from skimage.color import rgb2gray
+from skimage.filters import threshold_otsu
+from skimage.measure import label, regionprops
+from skimage.morphology import skeletonize
+from skimage.transform import rescale, resize
+
+WORKING_SIZE = 1600  # longest side, in pixels, at which photos are processed
+MIN_CONTRAST = 0.12  # ink must be at least this much darker than the paper around it
+
+
+def to_gray(image):
+    """Any RGB, RGBA or grey image (uint8 or float) as float grey in [0, 1]."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = image[..., :3]
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or min(image.shape[:2]) < 1:
+        raise ValueError(f"image must be H x W grey or H x W x 3/4 colour, not shape {image.shape}")
+    if image.dtype == np.uint8:
+        image = image / 255.0
+    image = image.astype(np.float64)
+    return rgb2gray(image) if image.ndim == 3 else image
+
+
+def findLetters(image):
+    """Bounding boxes of the handwritten characters in image, and the binary ink image.
+
+    Returns (bboxes, bw): bboxes is a list of [y1, x1, y2, x2] in the input image's pixel
+    coordinates (top-left inclusive, bottom-right exclusive); bw is the binary image at
+    the input's size, 1.0 for ink (white characters on black). Steps: grey, working
+    resolution, paper brightness estimated and divided out (uneven lighting), denoise,
+    threshold (Otsu, but never below MIN_CONTRAST), close small gaps in strokes, label
+    connected components, and drop those that are small next to the typical character.
+    """
+    gray = to_gray(image)
+    scale = min(1.0, WORKING_SIZE / max(gray.shape))
+    small = rescale(gray, scale, anti_aliasing=True) if scale < 1 else gray
+    ink = ink_map(small)
+    level = max(threshold_otsu(ink), MIN_CONTRAST) if ink.max() > ink.min() else np.inf
+    mask = ndimage.binary_closing(ink > level, structure=np.ones((3, 3)))
+    labels = label(mask, connectivity=2)
+    regions = [r for r in regionprops(labels) if r.area >= 4]
+    if not regions:
+        return [], np.zeros(gray.shape)
+    heights = np.array([r.bbox[2] - r.bbox[0] for r in regions])
+    extents = np.array([max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) for r in regions])
+    typical = np.median(extents[extents >= 0.5 * extents.max()])
+    keep = [r for r, h, e in zip(regions, heights, extents) if e >= 0.4 * typical]
+    kept = np.isin(labels, [r.label for r in keep])
+    bw = resize(kept.astype(float), gray.shape, order=0) if scale < 1 else kept.astype(float)
+    bboxes = [[int(v / scale) for v in r.bbox] for r in keep]
+    return bboxes, bw
+
+
+def ink_map(gray):
+    """How much darker than its surrounding paper each pixel is, in [0, 1]."""
+    # The paper's brightness varies slowly: a grey closing removes the thin strokes,
+    # and a wide blur smooths what is left.
+    size = max(gray.shape) // 40 * 2 + 1
+    paper = ndimage.grey_closing(ndimage.uniform_filter(gray, 3), size=(size, size))
+    paper = ndimage.gaussian_filter(paper, size / 2)
+    ink = 1 - ndimage.gaussian_filter(gray, 1.0) / np.maximum(paper, 1e-3)
+    return np.clip(ink, 0, 1)
+
+
+def group_lines(bboxes):
+    """Group boxes into lines of text, top to bottom, each sorted left to right.
+
+    Each box is linked to its nearest neighbour to the right whose vertical extent
+    overlaps its own by at least half the smaller height; the chains of links are
+    the lines. Being relative to the boxes themselves, this needs no pixel threshold,
+    follows lines that slope, and copes with characters of different heights.
+    """
+    boxes = np.asarray(bboxes, dtype=float).reshape(-1, 4)
+    parent = list(range(len(boxes)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    heights = boxes[:, 2] - boxes[:, 0]
+    for i, (y1, x1, y2, x2) in enumerate(boxes):
+        overlap = np.minimum(y2, boxes[:, 2]) - np.maximum(y1, boxes[:, 0])
+        right = (boxes[:, 1] + boxes[:, 3] > x1 + x2) & (overlap >= 0.5 * np.minimum(heights[i], heights))
+        right[i] = False
+        if right.any():
+            j = np.flatnonzero(right)[np.argmin(boxes[right, 1])]
+            parent[root(i)] = root(j)
+    lines = {}
+    for i in range(len(boxes)):
+        lines.setdefault(root(i), []).append(i)
+    lines = [sorted(idx, key=lambda i: boxes[i, 1]) for idx in lines.values()]
+    return sorted(lines, key=lambda idx: np.median(boxes[idx, 0] + boxes[idx, 2]))
+
+
+def merge_pieces(bboxes, line):
+    """Merge boxes of one line that overlap mostly in x: the pieces of a broken character."""
+    merged = []
+    for i in line:
+        y1, x1, y2, x2 = bboxes[i]
+        if merged:
+            py1, px1, py2, px2 = merged[-1]
+            if min(x2, px2) - max(x1, px1) > 0.6 * min(x2 - x1, px2 - px1):
+                merged[-1] = [min(y1, py1), min(x1, px1), max(y2, py2), max(x2, px2)]
+                continue
+        merged.append(list(bboxes[i]))
+    return merged
+
+
+def word_breaks(lines):
+    """For each line of merged boxes, a list of booleans: is there a space before box k+1?
+
+    The gaps between neighbouring boxes, divided by the page's median character height,
+    fall into two groups, letter gaps and word gaps, which a 1-D two-means split
+    separates. If the two groups are not clearly apart, no gap is a space.
+    """
+    heights = [b[2] - b[0] for line in lines for b in line]
+    if not heights:
+        return []
+    h = np.median(heights)
+    gaps = [np.array([(b[1] - a[3]) / h for a, b in zip(line, line[1:])]) for line in lines]
+    every = np.concatenate(gaps + [np.zeros(0)])
+    threshold = np.inf
+    if len(every) >= 2:
+        cut = np.median(every)
+        for _ in range(20):
+            small, large = every[every <= cut], every[every > cut]
+            if len(large) == 0 or len(small) == 0:
+                break
+            cut = (small.mean() + large.mean()) / 2
+        if len(large) and len(small) and large.mean() > max(2 * max(small.mean(), 0.1), 0.6):
+            threshold = cut
+    return [list(g > threshold) for g in gaps]
+
+
+@dataclass
+class CropStyle:
+    """How training images frame a character: its largest extent and stroke width, in pixels of 32."""
+    extent: float = 26.0
+    stroke: float = 3.6
+    blur: float = 0.6
+
+    @classmethod
+    def from_training(cls, x):
+        """Measure the median framing of the NIST36-format images x (N x 1024)."""
+        ink = x.reshape(-1, 32, 32)[:500] < 0.5
+        extents, strokes = [], []
+        for im in ink:
+            rows, cols = np.flatnonzero(im.any(axis=1)), np.flatnonzero(im.any(axis=0))
+            if len(rows):
+                extents.append(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+                strokes.append(im.sum() / max(skeletonize(im).sum(), 1))
+        return cls(float(np.median(extents)), float(np.median(strokes)))
+
+
+def prepare_crop(mask, style):
+    """One character's binary mask -> a NIST36-style row: framed, thickened, dark on white, transposed."""
+    stroke = mask.sum() / max(skeletonize(mask).sum(), 1)  # in the mask's pixels
+    grow = int(round((style.stroke * max(mask.shape) / style.extent - stroke) / 2))
+    if grow > 0:
+        mask = ndimage.binary_dilation(np.pad(mask, grow), structure=np.ones((3, 3)), iterations=grow)
+    scale = style.extent / max(mask.shape)
+    small = resize(mask.astype(float), (max(round(mask.shape[0] * scale), 1), max(round(mask.shape[1] * scale), 1)),
+                   anti_aliasing=True)
+    canvas = np.zeros((32, 32))
+    sh, sw = min(small.shape[0], 32), min(small.shape[1], 32)
+    top, left = (32 - sh) // 2, (32 - sw) // 2
+    canvas[top:top + sh, left:left + sw] = small[:sh, :sw]
+    canvas = np.clip(ndimage.gaussian_filter(canvas, style.blur) * 1.2, 0, 1)
+    return (1 - canvas).T.reshape(-1)
+
+
+@dataclass
+class Reading:
+    """What read_text found: the text lines, and per line the boxes and prepared crops."""
+    lines: list
+    boxes: list
+    crops: list
+
+
+def read_text(image, params, style):
+    """Read the handwriting in image with the classifier params; crops framed like style."""
+    from .data import CLASSES
+    from .train import classifier_probs
+
+    bboxes, bw = findLetters(image)
+    lines = [merge_pieces(bboxes, line) for line in group_lines(bboxes)]
+    breaks = word_breaks(lines)
+    text, crops = [], []
+    for line, spaces in zip(lines, breaks):
+        rows = np.stack([prepare_crop(bw[y1:y2, x1:x2] > 0.5, style) for y1, x1, y2, x2 in line])
+        labels = classifier_probs(params, rows.astype(params["Wlayer1"].dtype)).argmax(axis=1)
+        chars = [CLASSES[k] for k in labels]
+        text.append(chars[0] + "".join((" " if space else "") + c for space, c in zip(spaces, chars[1:])))
+        crops.append(rows)
+    return Reading(text, lines, crops)
+
+
+def edit_distance(a, b):
+    """Levenshtein distance between strings a and b."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def char_accuracy(lines, truth):
+    """1 - edit distance / length, over all lines joined, with spaces ignored."""
+    got, want = "".join(lines).replace(" ", ""), "".join(truth).replace(" ", "")
+    return 1 - edit_distance(got, want) / max(len(want), 1)
+
+
+def same_spaces(line, truth):
+    """True if line splits into words of the same lengths as truth (the letters may differ)."""
+    return [len(w) for w in line.split()] == [len(w) for w in truth.split()]

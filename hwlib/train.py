@@ -1,0 +1,196 @@
+"""Training loops for Q2-Q4, built only from the handout's functions in hwlib.nn."""
+import math
+
+import numpy as np
+
+from .nn import (backwards, compute_loss_and_acc, forward, get_random_batches,
+                 initialize_weights, linear_deriv, relu, relu_deriv, sigmoid,
+                 sigmoid_deriv, softmax)
+
+
+def sgd_update(params, lr, momentum=0.0):
+    """One step for every parameter that has a gradient; consumes the gradients.
+
+    With momentum (Q4.2.1): M = momentum * M - lr * grad, then W = W + M, keeping one
+    accumulator per parameter in params['M_' + name], which starts at 0.
+    With momentum = 0 this is plain SGD: W = W - lr * grad.
+    The updates are done in place, without temporary arrays.
+    """
+    for key in [k for k in params if k.startswith("grad_")]:
+        name = key[len("grad_"):]
+        step = params[key]
+        step *= lr
+        if momentum:
+            if not isinstance(params.get("M_" + name), np.ndarray):
+                params["M_" + name] = np.zeros_like(step)  # a Counter reads 0 here
+            M = params["M_" + name]
+            M *= momentum
+            M -= step
+            params[name] += M
+        else:
+            params[name] -= step
+
+
+def init_classifier(in_size, hidden, classes, seed, dtype=np.float32):
+    """The Q2/Q3 network in_size -> hidden (sigmoid) -> classes (softmax), Xavier-initialised."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    initialize_weights(in_size, hidden, params, "layer1", rng=rng)
+    initialize_weights(hidden, classes, params, "output", rng=rng)
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def classifier_probs(params, x):
+    """Forward pass of the classifier: the class probabilities of every row of x."""
+    h = forward(x, params, "layer1", sigmoid)
+    return forward(h, params, "output", softmax)
+
+
+def classifier_step(params, xb, yb):
+    """Forward, loss and backward on one batch; stores the gradients, returns (loss, acc)."""
+    probs = classifier_probs(params, xb)
+    loss, acc = compute_loss_and_acc(yb, probs)
+    delta = backwards(probs - yb, params, "output", linear_deriv)
+    backwards(delta, params, "layer1", sigmoid_deriv, grad_input=False)
+    return loss, acc
+
+
+def evaluate_classifier(params, x, y):
+    """Average cross-entropy per sample, and accuracy, of the classifier on (x, y)."""
+    probs = classifier_probs(params, x.astype(params["Wlayer1"].dtype, copy=False))
+    loss, acc = compute_loss_and_acc(y, probs)
+    return loss / len(x), acc
+
+
+def train_classifier(x, y, valid=None, hidden=64, epochs=50, batch_size=32, lr=0.01,
+                     momentum=0.0, reshuffle=True, anneal=False, shift=0, seed=0, log_every=1,
+                     progress=False):
+    """Mini-batch SGD on the classifier; returns (params, history).
+
+    lr multiplies the gradient of the loss summed over a batch, as in the handout.
+    reshuffle draws new random batches every epoch (False: once, as the handout does).
+    anneal lowers the rate along a half cosine, from lr in the first epoch to near 0.
+    history holds per-epoch lists: train_loss / train_acc (averaged over the epoch's
+    batches, as the handout computes them) and, given valid = (xv, yv), valid_loss /
+    valid_acc after the epoch. Loss is cross-entropy per sample. One rounded line is
+    printed every log_every epochs (0: never); progress shows a tqdm bar.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    params = init_classifier(x.shape[1], hidden, y.shape[1], seed)
+    rng = np.random.default_rng(seed + 1)
+    history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
+    batches = get_random_batches(x, y, batch_size, rng=rng)
+    padded = pad_images(x, shift) if shift else None
+    for epoch in _epochs(epochs, progress):
+        if shift:
+            batches = get_random_batches(random_shift(padded, shift, rng), y, batch_size, rng=rng)
+        elif reshuffle and epoch > 0:
+            batches = get_random_batches(x, y, batch_size, rng=rng)
+        rate = lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)) if anneal else lr
+        total_loss = correct = 0.0
+        for xb, yb in batches:
+            loss, acc = classifier_step(params, xb, yb)
+            sgd_update(params, rate, momentum)
+            total_loss += loss
+            correct += acc * len(xb)
+        history["train_loss"].append(total_loss / len(x))
+        history["train_acc"].append(correct / len(x))
+        line = f"epoch {epoch + 1:3d}  loss {total_loss / len(x):.3f}  acc {correct / len(x):.3f}"
+        if valid is not None:
+            vloss, vacc = evaluate_classifier(params, *valid)
+            history["valid_loss"].append(vloss)
+            history["valid_acc"].append(vacc)
+            line += f"  valid loss {vloss:.3f}  valid acc {vacc:.3f}"
+        if log_every and (epoch + 1) % log_every == 0:
+            print(line)
+    return params, history
+
+
+def pad_images(x, margin):
+    """The 32x32 images in the rows of x, with margin pixels of paper (1.0) around them."""
+    side = int(round(np.sqrt(x.shape[1])))
+    return np.pad(x.reshape(len(x), side, side), ((0, 0), (margin, margin), (margin, margin)),
+                  constant_values=1.0)
+
+
+def random_shift(padded, margin, rng, groups=64):
+    """Crop the padded images at random offsets: images moved by up to margin pixels.
+
+    The images are cut into `groups` contiguous runs, each moved by its own random
+    offset, which is much faster than one offset per image; since the batches are
+    drawn at random afterwards, every batch still mixes many offsets.
+    """
+    n, side = len(padded), padded.shape[1] - 2 * margin
+    out = np.empty((n, side, side), dtype=padded.dtype)
+    bounds = np.linspace(0, n, groups + 1).astype(int)
+    for lo, hi, (dy, dx) in zip(bounds[:-1], bounds[1:], rng.integers(0, 2 * margin + 1, size=(groups, 2))):
+        out[lo:hi] = padded[lo:hi, dy:dy + side, dx:dx + side]
+    return out.reshape(n, side * side)
+
+
+AUTOENCODER_LAYERS = [("layer1", relu, relu_deriv), ("hidden", relu, relu_deriv),
+                      ("hidden2", relu, relu_deriv), ("output", sigmoid, sigmoid_deriv)]
+
+
+def init_autoencoder(in_size, hidden, seed, dtype=np.float32):
+    """Q4.1: in_size -> hidden -> hidden -> hidden -> in_size, Xavier-initialised."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    sizes = [in_size, hidden, hidden, hidden, in_size]
+    for (name, _, _), n_in, n_out in zip(AUTOENCODER_LAYERS, sizes[:-1], sizes[1:]):
+        initialize_weights(n_in, n_out, params, name, rng=rng)
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def reconstruct(params, x):
+    """The autoencoder's output for every row of x."""
+    out = x.astype(params["Wlayer1"].dtype, copy=False)
+    for name, activation, _ in AUTOENCODER_LAYERS:
+        out = forward(out, params, name, activation)
+    return out
+
+
+def autoencoder_step(params, xb):
+    """Forward, total squared error and backward on one batch; returns the loss."""
+    diff = reconstruct(params, xb) - xb
+    loss = float(np.vdot(diff, diff))
+    delta = 2 * diff
+    for name, _, activation_deriv in reversed(AUTOENCODER_LAYERS):
+        delta = backwards(delta, params, name, activation_deriv, grad_input=name != "layer1")
+    return loss
+
+
+def train_autoencoder(x, hidden=32, epochs=100, batch_size=36, lr=3e-5, momentum=0.9,
+                      decay=0.9, decay_every=20, seed=0, log_every=10, progress=False):
+    """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every epochs.
+
+    Returns (params, losses) with the training loss per epoch, summed over the epoch's
+    batches and divided by the number of images.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    params = init_autoencoder(x.shape[1], hidden, seed)
+    rng = np.random.default_rng(seed + 1)
+    batches = [xb for xb, _ in get_random_batches(x, x, batch_size, rng=rng)]
+    losses = []
+    for epoch in _epochs(epochs, progress):
+        total = sum(_autoencoder_update(params, xb, lr, momentum) for xb in batches)
+        losses.append(total / len(x))
+        if log_every and (epoch + 1) % log_every == 0:
+            print(f"epoch {epoch + 1:3d}  loss per image {total / len(x):.2f}")
+        if (epoch + 1) % decay_every == 0:
+            lr *= decay
+    return params, losses
+
+
+def _autoencoder_update(params, xb, lr, momentum):
+    loss = autoencoder_step(params, xb)
+    sgd_update(params, lr, momentum)
+    return loss
+
+
+def _epochs(epochs, progress):
+    if progress:
+        from tqdm.auto import trange
+        return trange(epochs, desc="epochs", leave=False)
+    return range(epochs)
