@@ -151,10 +151,10 @@ def save_npz(path, arrays):
     """Write arrays to path atomically: a failed write leaves no partial file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     try:
-        np.savez_compressed(tmp, **arrays)
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -214,38 +214,45 @@ def sha256(path):
 def fetch(data_dir=DATA_DIR):
     """Download the course's data.zip and images.zip into data_dir and unpack what the book uses.
 
-    Sizes and photo checksums are verified; a failed or offline download leaves data_dir
-    as it was and raises DataError saying what happened.
+    Sizes and photo checksums are verified. A failed or offline download raises
+    DataError saying what happened, and leaves no partial file: data_dir keeps only
+    what it had plus any member unpacked and verified completely.
     """
+    data_dir = Path(data_dir)
+    created = [d for d in (data_dir, data_dir / "downloads") if not d.exists()]
+    try:
+        for zip_name, members in {"data.zip": NIST36_FILES, "images.zip": list(PHOTO_SHA256)}.items():
+            if not all((data_dir / m).is_file() for m in members):
+                _unpack(_download(zip_name, data_dir / "downloads"), members, data_dir)
+    finally:
+        for d in reversed(created):  # folders this call made and left empty
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+    return data_dir
+
+
+def _download(zip_name, folder):
+    """One course zip, downloaded with a progress bar into folder, its size checked."""
     import pooch
     import requests
 
-    data_dir = Path(data_dir)
-    downloads = data_dir / "downloads"
-    wanted = {"data.zip": NIST36_FILES, "images.zip": list(PHOTO_SHA256)}
-    for zip_name, size in COURSE_ZIPS.items():
-        if all((data_dir / m).is_file() for m in wanted[zip_name]):
-            continue
-        created = not downloads.exists()
-        try:
-            archive = Path(pooch.retrieve(COURSE_URL + zip_name, known_hash=None, fname=zip_name,
-                                          path=downloads, progressbar=True))
-        except (requests.exceptions.RequestException, OSError) as e:
-            if created:
-                shutil.rmtree(downloads, ignore_errors=True)
-            raise DataError(f"could not download {COURSE_URL + zip_name} ({type(e).__name__}). "
-                            "Check the internet connection and run 'make data' again; "
-                            "until then the book uses the built-in synthetic data.") from None
-        if archive.stat().st_size != size:
-            archive.unlink()
-            raise DataError(f"{zip_name}: downloaded {archive.stat().st_size} bytes, expected {size}; "
-                            "removed it, run 'make data' again")
-        _unpack(archive, wanted[zip_name], data_dir)
-    return data_dir
+    url = COURSE_URL + zip_name
+    try:
+        archive = Path(pooch.retrieve(url, known_hash=None, fname=zip_name, path=folder, progressbar=True))
+    except (requests.exceptions.RequestException, OSError) as e:
+        raise DataError(f"could not download {url} ({type(e).__name__}). Check the internet connection "
+                        "and run 'make data' again; until then the book uses the built-in synthetic data.") from None
+    got = archive.stat().st_size
+    if got != COURSE_ZIPS[zip_name]:
+        archive.unlink()
+        raise DataError(f"{zip_name}: downloaded {got} bytes, expected {COURSE_ZIPS[zip_name]}; "
+                        "removed it, run 'make data' again")
+    return archive
 
 
 def _unpack(archive, members, data_dir):
     """Extract the named members (matched by file name) into data_dir, each atomically."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(archive) as z:
         by_name = {Path(i.filename).name: i for i in z.infolist() if not i.is_dir()}
         for name in members:

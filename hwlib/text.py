@@ -54,8 +54,31 @@ def findLetters(image):
     keep = [r for r, h, e in zip(regions, heights, extents) if e >= 0.4 * typical]
     kept = np.isin(labels, [r.label for r in keep])
     bw = resize(kept.astype(float), gray.shape, order=0) if scale < 1 else kept.astype(float)
-    bboxes = [[int(v / scale) for v in r.bbox] for r in keep]
-    return bboxes, bw
+    bboxes = merge_pieces([r.bbox for r in keep], typical)
+    return [[int(v / scale) for v in box] for box in bboxes], bw
+
+
+def merge_pieces(boxes, typical):
+    """Merge boxes that are pieces of one character, such as the bar and the stem of a T.
+
+    Two boxes are pieces of one character when they overlap in x by more than half the
+    narrower one's width, and are less than a quarter of a typical character apart in y.
+    """
+    boxes = [list(b) for b in boxes]
+    i = 0
+    while i < len(boxes):
+        for j in range(len(boxes)):
+            a, b = boxes[i], boxes[j]
+            overlap_x = min(a[3], b[3]) - max(a[1], b[1])
+            gap_y = max(a[0], b[0]) - min(a[2], b[2])
+            if j != i and overlap_x > 0.5 * min(a[3] - a[1], b[3] - b[1]) and gap_y < 0.25 * typical:
+                boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                del boxes[j]
+                i = 0  # the grown box may now meet others
+                break
+        else:
+            i += 1
+    return boxes
 
 
 def ink_map(gray):
@@ -99,20 +122,6 @@ def group_lines(bboxes):
         lines.setdefault(root(i), []).append(i)
     lines = [sorted(idx, key=lambda i: boxes[i, 1]) for idx in lines.values()]
     return sorted(lines, key=lambda idx: np.median(boxes[idx, 0] + boxes[idx, 2]))
-
-
-def merge_pieces(bboxes, line):
-    """Merge boxes of one line that overlap mostly in x: the pieces of a broken character."""
-    merged = []
-    for i in line:
-        y1, x1, y2, x2 = bboxes[i]
-        if merged:
-            py1, px1, py2, px2 = merged[-1]
-            if min(x2, px2) - max(x1, px1) > 0.6 * min(x2 - x1, px2 - px1):
-                merged[-1] = [min(y1, py1), min(x1, px1), max(y2, py2), max(x2, px2)]
-                continue
-        merged.append(list(bboxes[i]))
-    return merged
 
 
 def word_breaks(lines):
@@ -164,9 +173,10 @@ class CropStyle:
 def prepare_crop(mask, style):
     """One character's binary mask -> a NIST36-style row: framed, thickened, dark on white, transposed."""
     stroke = mask.sum() / max(skeletonize(mask).sum(), 1)  # in the mask's pixels
-    grow = int(round((style.stroke * max(mask.shape) / style.extent - stroke) / 2))
-    if grow > 0:
-        mask = ndimage.binary_dilation(np.pad(mask, grow), structure=np.ones((3, 3)), iterations=grow)
+    grow = (style.stroke * max(mask.shape) / style.extent - stroke) / 2
+    if grow > 0.5:  # thicken thin pen strokes by exactly grow pixels on each side
+        mask = np.pad(mask, int(np.ceil(grow)))
+        mask = ndimage.distance_transform_edt(~mask) <= grow
     scale = style.extent / max(mask.shape)
     small = resize(mask.astype(float), (max(round(mask.shape[0] * scale), 1), max(round(mask.shape[1] * scale), 1)),
                    anti_aliasing=True)
@@ -174,7 +184,7 @@ def prepare_crop(mask, style):
     sh, sw = min(small.shape[0], 32), min(small.shape[1], 32)
     top, left = (32 - sh) // 2, (32 - sw) // 2
     canvas[top:top + sh, left:left + sw] = small[:sh, :sw]
-    canvas = np.clip(ndimage.gaussian_filter(canvas, style.blur) * 1.2, 0, 1)
+    canvas = np.clip(ndimage.gaussian_filter(canvas, style.blur), 0, 1)
     return (1 - canvas).T.reshape(-1)
 
 
@@ -192,16 +202,30 @@ def read_text(image, params, style):
     from .train import classifier_probs
 
     bboxes, bw = findLetters(image)
-    lines = [merge_pieces(bboxes, line) for line in group_lines(bboxes)]
+    lines = [[bboxes[i] for i in line] for line in group_lines(bboxes)]
     breaks = word_breaks(lines)
     text, crops = [], []
     for line, spaces in zip(lines, breaks):
         rows = np.stack([prepare_crop(bw[y1:y2, x1:x2] > 0.5, style) for y1, x1, y2, x2 in line])
-        labels = classifier_probs(params, rows.astype(params["Wlayer1"].dtype)).argmax(axis=1)
-        chars = [CLASSES[k] for k in labels]
-        text.append(chars[0] + "".join((" " if space else "") + c for space, c in zip(spaces, chars[1:])))
+        probs = classifier_probs(params, rows.astype(params["Wlayer1"].dtype))
+        starts = [0] + [k + 1 for k, space in enumerate(spaces) if space] + [len(rows)]
+        words = ["".join(CLASSES[k] for k in decode_word(probs[a:b])) for a, b in zip(starts, starts[1:])]
+        text.append(" ".join(words))
         crops.append(rows)
     return Reading(text, lines, crops)
+
+
+def decode_word(probs):
+    """The classes of one word's characters, read as all letters or all digits.
+
+    Words on a page are either words or numbers, so the word's reading is the likelier
+    of the two: the product over its characters of the letters' total probability,
+    against that of the digits'. Within the chosen kind, each character takes its most
+    probable class. This fixes O/0, I/1, S/5, Z/2 and B/8 inside words and numbers.
+    """
+    letters = np.log(probs[:, :26].sum(axis=1) + 1e-12).sum()
+    digits = np.log(probs[:, 26:].sum(axis=1) + 1e-12).sum()
+    return probs[:, :26].argmax(axis=1) if letters >= digits else 26 + probs[:, 26:].argmax(axis=1)
 
 
 def edit_distance(a, b):

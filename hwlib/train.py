@@ -165,15 +165,15 @@ def train_autoencoder(x, hidden=32, epochs=100, batch_size=36, lr=3e-5, momentum
                       decay=0.9, decay_every=20, seed=0, log_every=10, progress=False):
     """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every epochs.
 
-    Returns (params, losses) with the training loss per epoch, summed over the epoch's
+    New random batches are drawn every epoch. Returns (params, losses) with the training loss per epoch, summed over the epoch's
     batches and divided by the number of images.
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     params = init_autoencoder(x.shape[1], hidden, seed)
     rng = np.random.default_rng(seed + 1)
-    batches = [xb for xb, _ in get_random_batches(x, x, batch_size, rng=rng)]
     losses = []
     for epoch in _epochs(epochs, progress):
+        batches = [xb for xb, _ in get_random_batches(x, x, batch_size, rng=rng)]
         total = sum(_autoencoder_update(params, xb, lr, momentum) for xb in batches)
         losses.append(total / len(x))
         if log_every and (epoch + 1) % log_every == 0:

@@ -1,0 +1,185 @@
+"""The data layer: source choice, validation of the course files, the synthetic default, fetching."""
+import io
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.io
+
+from hwlib import data, synth
+from hwlib.data import DataError, read_nist36
+
+
+def write_mat(path, split="train", n=5, **overrides):
+    rng = np.random.default_rng(0)
+    arrays = {f"{split}_data": rng.uniform(size=(n, 1024)),
+              f"{split}_labels": np.eye(36)[rng.integers(0, 36, size=n)]}
+    arrays.update(overrides)
+    scipy.io.savemat(path, arrays)
+    return path
+
+
+def test_reads_a_valid_file(tmp_path):
+    x, y = read_nist36(write_mat(tmp_path / "nist36_train.mat"), "train")
+    assert x.shape == (5, 1024) and y.shape == (5, 36)
+    assert x.dtype == np.float64 and x.flags.c_contiguous
+
+
+@pytest.mark.parametrize("problem, make, message", [
+    ("missing", lambda p: p, "file not found"),
+    ("corrupt", lambda p: p.write_bytes(b"this is not a mat file" * 20) and p, "not a readable .mat file"),
+    ("truncated", lambda p: p.write_bytes(write_mat(p).read_bytes()[:3000]) and p, "not a readable .mat file"),
+    ("wrong key", lambda p: write_mat(p, split="valid"), "no 'train_data' array"),
+    ("wrong shape", lambda p: write_mat(p, train_data=np.zeros((5, 1000))), "expected N x 1024"),
+    ("labels count", lambda p: write_mat(p, train_labels=np.eye(36)[:4]), "train_labels has shape"),
+    ("not one-hot", lambda p: write_mat(p, train_labels=np.full((5, 36), 1 / 36)), "not one-hot"),
+    ("out of range", lambda p: write_mat(p, train_data=np.full((5, 1024), 255.0)), "expected [0, 1]"),
+])
+def test_bad_files_give_errors_that_name_the_file_and_the_problem(tmp_path, problem, make, message):
+    path = tmp_path / "nist36_train.mat"
+    make(path)
+    with pytest.raises(DataError) as err:
+        read_nist36(path, "train")
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_source_choice(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path / "data")
+    monkeypatch.delenv("HW5_DATA", raising=False)
+    assert data.data_source().kind == "synthetic"
+    (tmp_path / "data" / "data").mkdir(parents=True)  # the course zip unpacks to data/
+    write_mat(tmp_path / "data" / "data" / "nist36_train.mat")
+    assert data.data_source() == data.Source("course", tmp_path / "data")
+    monkeypatch.setenv("HW5_DATA", "synthetic")
+    assert data.data_source().kind == "synthetic"
+    monkeypatch.setenv("HW5_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match="nowhere: not a folder"):
+        data.data_source()
+    monkeypatch.setenv("HW5_DATA", str(tmp_path))
+    with pytest.raises(DataError, match="no nist36_valid.mat"):
+        data.load_nist36("valid")
+    x, _ = data.load_nist36("train", data.Source("course", tmp_path / "data"))
+    assert x.shape == (5, 1024)
+
+
+def test_synthetic_set_is_deterministic_and_in_the_course_format():
+    x1, y1 = synth.make_nist36(per_class=2, seed=7)
+    x2, y2 = synth.make_nist36(per_class=2, seed=7)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(y1, y2)
+    assert x1.shape == (72, 1024) and y1.shape == (72, 36)
+    np.testing.assert_array_equal(y1.sum(axis=0), 2)
+    assert x1.min() >= 0 and x1.max() <= 1
+    images = x1.reshape(-1, 32, 32)
+    assert images[:, [0, -1], :].mean() > 0.98 and images[:, :, [0, -1]].mean() > 0.98  # white paper
+    assert 0.05 < (x1 < 0.5).mean() < 0.35  # dark ink
+
+
+def upright_means(x, y, char):
+    return x[y[:, data.CLASSES.index(char)] == 1].mean(axis=0).reshape(32, 32).T
+
+
+def assert_upright(x, y):
+    """Class means look upright: L has its ink on the left and bottom, T at the top."""
+    ink_l = 1 - upright_means(x, y, "L")
+    assert ink_l[:, :16].sum() > 1.3 * ink_l[:, 16:].sum()
+    assert ink_l[24:, :].sum() > ink_l[:8, :].sum()
+    ink_t = 1 - upright_means(x, y, "T")
+    assert ink_t[:12, :].sum() > 1.3 * ink_t[20:, :].sum()
+
+
+def test_the_synthetic_default_has_the_course_sizes_and_looks_upright(monkeypatch):
+    monkeypatch.setenv("HW5_DATA", "synthetic")
+    for split, n in [("train", 10800), ("valid", 3600), ("test", 1800)]:
+        x, y = data.load_nist36(split)
+        assert x.shape == (n, 1024) and y.shape == (n, 36)
+        np.testing.assert_array_equal(y.sum(axis=0), n // 36)
+    assert_upright(x, y)
+
+
+def test_synthetic_photos_carry_their_text():
+    photos = data.load_photos(data.Source("synthetic"))
+    assert [p.name for p in photos] == list(data.PHOTO_TEXT)
+    for p in photos:
+        assert p.image.dtype == np.uint8 and p.image.ndim == 3 and p.image.shape[2] == 3
+        assert p.lines == data.PHOTO_TEXT[p.name]
+        assert p.image.mean() > 150  # mostly paper
+
+
+def test_save_npz_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez_compressed", fail)
+    with pytest.raises(OSError):
+        data.save_npz(tmp_path / "a.npz", {"x": np.zeros(3)})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_npz_round_trip_without_pickle(tmp_path):
+    data.save_npz(tmp_path / "a.npz", {"x": np.arange(3.0)})
+    with np.load(tmp_path / "a.npz", allow_pickle=False) as f:
+        np.testing.assert_array_equal(f["x"], [0, 1, 2])
+    assert [p.name for p in tmp_path.iterdir()] == ["a.npz"]
+
+
+def test_fetch_offline_fails_cleanly_and_leaves_data_as_it_was(tmp_path, monkeypatch):
+    import pooch
+    import requests
+
+    def offline(*args, **kwargs):
+        raise requests.exceptions.ConnectionError("no route to host")
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.raises(DataError, match="could not download .*data.zip.*run 'make data' again"):
+        data.fetch(tmp_path / "data")
+    assert not (tmp_path / "data").exists()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "keep.txt").write_text("mine")
+    with pytest.raises(DataError):
+        data.fetch(tmp_path / "data")
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["keep.txt"]
+
+
+def fake_zip(path, members):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, content in members.items():
+            z.writestr(name, content)
+    return path
+
+
+def test_fetch_checks_the_size_and_unpacks_only_what_is_needed(tmp_path, monkeypatch):
+    import pooch
+    mats = {f"data/{name}": io.BytesIO() for name in data.NIST36_FILES}
+    for name, buf in mats.items():
+        scipy.io.savemat(buf, {"x": np.zeros(2)})
+    archive = fake_zip(tmp_path / "data.zip", {**{k: v.getvalue() for k, v in mats.items()}, "data/other.mat": b"x"})
+    monkeypatch.setattr(pooch, "retrieve", lambda *a, **k: str(archive))
+    monkeypatch.setitem(data.COURSE_ZIPS, "data.zip", archive.stat().st_size)
+    monkeypatch.setitem(data.COURSE_ZIPS, "images.zip", None)
+    with pytest.raises(DataError, match="images.zip: downloaded"):  # data.zip passes, images.zip is checked next
+        data.fetch(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(data.NIST36_FILES)
+    archive = fake_zip(tmp_path / "data.zip", {"data/nist36_train.mat": b"x"})
+    monkeypatch.setitem(data.COURSE_ZIPS, "data.zip", archive.stat().st_size + 1)
+    with pytest.raises(DataError, match=r"data.zip: downloaded \d+ bytes, expected"):
+        data.fetch(tmp_path / "other")
+    assert not archive.exists()  # a wrong download is not kept
+
+
+def test_unpack_verifies_photo_checksums(tmp_path):
+    archive = fake_zip(tmp_path / "images.zip", {"images/01_list.jpg": b"not the course photo"})
+    with pytest.raises(DataError, match="does not match the course photo"):
+        data._unpack(archive, ["01_list.jpg"], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images.zip"]
+    archive = fake_zip(tmp_path / "data.zip", {"data/nist36_test.mat": b"payload", "data/extra.bin": b"no"})
+    data._unpack(archive, ["nist36_test.mat"], tmp_path)
+    assert (tmp_path / "nist36_test.mat").read_bytes() == b"payload"
+    assert not (tmp_path / "extra.bin").exists()
+
+
+def test_toy_data_is_the_handouts():
+    x, y = data.toy_data(seed=0)
+    assert x.shape == (40, 2) and y.shape == (40, 4)
+    np.testing.assert_array_equal(y.sum(axis=0), 10)
+    means = np.array([x[y[:, k] == 1].mean(axis=0) for k in range(4)])
+    np.testing.assert_allclose(means[:, 1], [40, 10, 30, 10], atol=3.5)
+    np.testing.assert_allclose(means[:, 0], [3.6, 3.9, 3.4, 2.0], atol=0.5)

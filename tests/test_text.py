@@ -1,0 +1,151 @@
+"""Q5's reader: detection, lines, words, crops and scoring, on images with known answers."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from hwlib import synth, text
+from hwlib.text import (decode_word, edit_distance, findLetters, group_lines, prepare_crop,
+                        same_spaces, word_breaks)
+
+
+def page_with_blocks(blocks, shape=(300, 500), ink=40, paper=230):
+    """A grey page with dark filled rectangles [y1, x1, y2, x2]: each one 'character'."""
+    img = Image.new("L", shape[::-1], paper)
+    draw = ImageDraw.Draw(img)
+    for y1, x1, y2, x2 in blocks:
+        draw.rectangle([x1, y1, x2 - 1, y2 - 1], fill=ink)
+    return np.asarray(img)
+
+
+def test_blank_pages_have_no_letters():
+    for image in [np.full((200, 300, 3), 255, np.uint8), np.full((50, 60), 0.8),
+                  np.random.default_rng(0).normal(0.8, 0.01, size=(200, 300)).clip(0, 1)]:
+        boxes, bw = findLetters(image)
+        assert boxes == []
+        assert bw.shape == image.shape[:2] and not bw.any()
+
+
+def test_finds_each_character_and_drops_specks():
+    blocks = [[50, 40, 90, 60], [50, 80, 90, 105], [52, 130, 88, 150], [150, 40, 190, 62]]
+    image = page_with_blocks(blocks + [[86, 112, 89, 115]])  # a dot after a character
+    boxes, bw = findLetters(image)
+    assert sorted(boxes) == sorted(blocks)
+    assert bw.dtype == float and set(np.unique(bw)) == {0.0, 1.0}
+    assert bw[60, 50] == 1.0 and bw[10, 10] == 0.0  # white ink on black
+
+
+def test_accepts_any_image_type():
+    gray = page_with_blocks([[50, 40, 90, 60], [50, 80, 90, 105]])
+    rgb = np.stack([gray] * 3, axis=2)
+    rgba = np.concatenate([rgb, np.full(gray.shape + (1,), 255, np.uint8)], axis=2)
+    expected = findLetters(gray)[0]
+    assert len(expected) == 2
+    for image in [rgb, rgba, gray / 255.0, rgb.astype(np.float32) / 255, gray[..., None]]:
+        assert findLetters(image)[0] == expected
+    with pytest.raises(ValueError, match="shape"):
+        findLetters(np.zeros((4, 4, 2)))
+
+
+def test_large_photos_are_processed_at_working_resolution_and_boxes_come_back_in_full_size():
+    blocks = [[400, 300, 700, 500], [400, 700, 700, 900]]
+    boxes, bw = findLetters(page_with_blocks(blocks, shape=(2400, 3200)))
+    assert bw.shape == (2400, 3200)
+    for got, want in zip(sorted(boxes), blocks):
+        assert np.abs(np.subtract(got, want)).max() <= 4
+
+
+def test_lines_that_slope_and_characters_of_different_heights():
+    boxes = []
+    for row, top in enumerate([100, 220]):
+        for k in range(12):
+            h = 40 if k % 3 else 60  # tall and short characters
+            y = top + 4 * k  # the line slopes down by 44 px over its length
+            boxes.append([y, 50 + 45 * k, y + h, 80 + 45 * k])
+    order = np.random.default_rng(0).permutation(len(boxes))
+    lines = group_lines([boxes[i] for i in order])
+    assert [sorted(order[i] for i in line) for line in lines] == [list(range(12)), list(range(12, 24))]
+    for line in lines:  # left to right
+        xs = [boxes[order[i]][1] for i in line]
+        assert xs == sorted(xs)
+
+
+def test_word_breaks_follow_the_gaps_relative_to_the_page():
+    def line(gaps, h=40):
+        boxes, x = [], 0
+        for g in gaps + [0]:
+            boxes.append([0, x, h, x + 30])
+            x += 30 + g
+        return boxes
+    wide_letters = line([25, 30, 80, 22, 28, 90, 26])  # letters far apart, words farther
+    no_words = line([27, 24, 30, 26])
+    assert word_breaks([wide_letters, no_words]) == [[False, False, True, False, False, True, False],
+                                                     [False] * 4]
+    assert word_breaks([line([20, 21, 19, 22])]) == [[False] * 4]
+
+
+def test_decode_word_reads_whole_words_as_letters_or_digits():
+    def probs(*pairs):
+        p = np.full((len(pairs), 36), 1e-3)
+        for row, spec in zip(p, pairs):
+            for char, value in spec.items():
+                row[synth.CLASSES.index(char)] = value
+        return p / p.sum(axis=1, keepdims=True)
+    word = probs({"T": 0.9}, {"0": 0.5, "O": 0.4}, {"D": 0.8})
+    assert "".join(synth.CLASSES[k] for k in decode_word(word)) == "TOD"
+    number = probs({"1": 0.8}, {"Z": 0.5, "2": 0.4}, {"3": 0.9})
+    assert "".join(synth.CLASSES[k] for k in decode_word(number)) == "123"
+
+
+def test_prepared_crops_look_like_training_images():
+    mask = np.ones((100, 4), bool)  # a box around a thin vertical bar, 4 px wide
+    style = text.CropStyle(extent=26, stroke=3.6)
+    row = prepare_crop(mask, style)
+    assert row.shape == (1024,)
+    img = row.reshape(32, 32).T  # upright again
+    assert img[0].min() > 0.99 and img[:, 0].min() > 0.99  # paper margin
+    ink = img < 0.5
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    assert 24 <= rows[-1] - rows[0] + 1 <= 28  # the extent of training images
+    assert 2 <= cols[-1] - cols[0] + 1 <= 5  # stroke thickened to about 3.6 px
+    assert abs((rows[0] + rows[-1]) / 2 - 15.5) <= 1 and abs((cols[0] + cols[-1]) / 2 - 15.5) <= 1
+
+
+def test_edit_distance_and_scores():
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3 and edit_distance("abc", "abc") == 0
+    assert text.char_accuracy(["TO D0 LIST"], ["TO DO LIST"]) == pytest.approx(1 - 1 / 8)
+    assert text.char_accuracy([], ["AB"]) == 0.0
+    assert same_spaces("T0 D0 LIST", "TO DO LIST") and not same_spaces("TODO LIST", "TO DO LIST")
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "hwlib", *map(str, args)], capture_output=True, text=True)
+
+
+def test_command_line_rejects_missing_and_non_image_files(tmp_path):
+    missing = run_cli("read", tmp_path / "nope.jpg")
+    assert missing.returncode == 1 and "nope.jpg: file not found" in missing.stderr
+    (tmp_path / "notes.jpg").write_text("not an image")
+    bad = run_cli("read", tmp_path / "notes.jpg")
+    assert bad.returncode == 1 and "notes.jpg: not a readable image" in bad.stderr
+    for result in (missing, bad):
+        assert "Traceback" not in result.stderr
+
+
+def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monkeypatch):
+    monkeypatch.setenv("HW5_DATA", "synthetic")
+    name, image, lines = synth.make_photos({"04_deep.jpg": ["DEEP LEARNING"]}, seed=3)[0]
+    photo = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker"  # Make
+    exif[0x8825] = {2: (40.0, 26.0, 0.0)}  # GPS latitude
+    Image.fromarray(image).save(photo, exif=exif)
+    assert Image.open(photo).getexif()
+    result = run_cli("read", photo, "--boxes", tmp_path / "boxes.png")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "DEEP LEARNING"
+    saved = Image.open(tmp_path / "boxes.png")
+    assert saved.format == "PNG" and not saved.getexif() and "exif" not in saved.info
