@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
 # Reproducible runs: fixed BLAS threads, no progress bars in stored outputs.
-RUN_ENV := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 HW5_PROGRESS=0 MPLBACKEND=Agg
+RUN_ENV := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 HW5_PROGRESS=0
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 .PHONY: book test pdf data notebooks bench clean
@@ -17,7 +17,7 @@ $(READY): requirements.txt pyproject.toml
 
 ## make book: execute every notebook and build the HTML book in _build/html
 book: $(READY)
-	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --all --builder html -W -n --keep-going
 
 ## make test: unit tests, real-data tests (when HW5_REAL_DATA is set) and nbval over every notebook
 test: $(READY)
@@ -26,7 +26,7 @@ test: $(READY)
 ## make pdf: the whole book as one PDF, _build/pdf/book.pdf (needs xelatex)
 pdf: $(READY)
 	@command -v xelatex >/dev/null || { echo "make pdf needs xelatex. Debian/Ubuntu: sudo apt-get install texlive-xetex latexmk texlive-latex-extra texlive-fonts-recommended tex-gyre fonts-freefont-otf xindy. macOS: brew install --cask mactex"; exit 1; }
-	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
+	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --all --builder pdflatex -W -n --keep-going
 	mkdir -p _build/pdf && cp _build/latex/book.pdf _build/pdf/book.pdf
 	@echo "PDF: _build/pdf/book.pdf"
 

@@ -1,0 +1,40 @@
+"""HTML fixes for the book: MathJax served from the book itself, no script included twice,
+and a colour mode set, so that the browser console stays free of errors."""
+import importlib.util
+import shutil
+from pathlib import Path
+
+# MathJax 3, as shipped by the pip package sphinx-mathjax-offline.
+MATHJAX = Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent / "static" / "mathjax"
+
+
+def _use_local_mathjax(app, config):
+    """Math renders offline: the page loads MathJax from _static/mathjax, not from a CDN."""
+    config.mathjax_path = "mathjax/tex-chtml.js"
+
+
+def _copy_mathjax(app, exception):
+    if exception is None and app.builder.format == "html":
+        shutil.copytree(MATHJAX, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+
+
+def _fix_page_context(app, pagename, templatename, context, doctree):
+    """sphinx-thebe can register its inline configuration twice, which the browser rejects
+    ("THEBE_JS_URL has already been declared"): keep the first copy of every script.
+    The theme's script also rejects an empty colour mode: start in light mode."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        # Inline scripts come with filename None or "": the same script either way.
+        key = (getattr(script, "filename", script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+    context["default_mode"] = context.get("default_mode") or "light"
+
+
+def setup(app):
+    app.connect("config-inited", _use_local_mathjax)
+    app.connect("html-page-context", _fix_page_context, priority=900)  # after the others
+    app.connect("build-finished", _copy_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
