@@ -9,6 +9,9 @@ from skimage.measure import label, regionprops
 from skimage.morphology import skeletonize
 from skimage.transform import rescale, resize
 
+from .data import CLASSES
+from .train import classifier_probs
+
 WORKING_SIZE = 1600  # longest side, in pixels, at which photos are processed
 MIN_CONTRAST = 0.12  # ink must be at least this much darker than the paper around it
 
@@ -48,10 +51,9 @@ def findLetters(image):
     regions = [r for r in regionprops(labels) if r.area >= 4]
     if not regions:
         return [], np.zeros(gray.shape)
-    heights = np.array([r.bbox[2] - r.bbox[0] for r in regions])
     extents = np.array([max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) for r in regions])
     typical = np.median(extents[extents >= 0.5 * extents.max()])
-    keep = [r for r, h, e in zip(regions, heights, extents) if e >= 0.4 * typical]
+    keep = [r for r, e in zip(regions, extents) if e >= 0.4 * typical]
     kept = np.isin(labels, [r.label for r in keep])
     bw = resize(kept.astype(float), gray.shape, order=0) if scale < 1 else kept.astype(float)
     bboxes = merge_pieces([r.bbox for r in keep], typical)
@@ -198,9 +200,6 @@ class Reading:
 
 def read_text(image, params, style):
     """Read the handwriting in image with the classifier params; crops framed like style."""
-    from .data import CLASSES
-    from .train import classifier_probs
-
     bboxes, bw = findLetters(image)
     lines = [[bboxes[i] for i in line] for line in group_lines(bboxes)]
     breaks = word_breaks(lines)

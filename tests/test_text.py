@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from hwlib import synth, text
+from hwlib.train import init_classifier
 from hwlib.text import (decode_word, edit_distance, findLetters, group_lines, prepare_crop,
                         same_spaces, word_breaks)
 
@@ -26,6 +27,12 @@ def test_blank_pages_have_no_letters():
         boxes, bw = findLetters(image)
         assert boxes == []
         assert bw.shape == image.shape[:2] and not bw.any()
+
+
+def test_reading_a_blank_page_gives_no_text():
+    params = init_classifier(1024, 64, 36, seed=0)
+    reading = text.read_text(np.full((300, 400, 3), 240, np.uint8), params, text.CropStyle())
+    assert reading.lines == [] and reading.boxes == [] and reading.crops == []
 
 
 def test_finds_each_character_and_drops_specks():
