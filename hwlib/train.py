@@ -78,6 +78,8 @@ def train_classifier(x, y, valid=None, hidden=64, epochs=50, batch_size=32, lr=0
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
     params = init_classifier(x.shape[1], hidden, y.shape[1], seed)
+    if valid is not None:
+        valid = (valid[0].astype(np.float32), valid[1])  # converted once, not every epoch
     rng = np.random.default_rng(seed + 1)
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
     batches = get_random_batches(x, y, batch_size, rng=rng)
@@ -173,7 +175,8 @@ def train_autoencoder(x, hidden=32, epochs=100, batch_size=36, lr=3e-5, momentum
     rng = np.random.default_rng(seed + 1)
     losses = []
     for epoch in _epochs(epochs, progress):
-        batches = [xb for xb, _ in get_random_batches(x, x, batch_size, rng=rng)]
+        # No labels: a zero-width stand-in, so that only the images are copied into batches.
+        batches = [xb for xb, _ in get_random_batches(x, x[:, :0], batch_size, rng=rng)]
         total = sum(_autoencoder_update(params, xb, lr, momentum) for xb in batches)
         losses.append(total / len(x))
         if log_every and (epoch + 1) % log_every == 0:
