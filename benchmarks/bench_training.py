@@ -227,12 +227,6 @@ def products_q4(x, epochs=100, batch_size=36, hidden=32):
                     delta = delta @ Ws[k].T
 
 
-def psnr(x, out):
-    """Mean over images of each image's PSNR against its own reconstruction (data range 1)."""
-    mse = np.mean((x - out) ** 2, axis=1)
-    return float(np.mean(10 * np.log10(1 / mse)))
-
-
 def best_times(runs, repeat):
     """Run each of runs {name: fn} in turn, repeat rounds; the best time and last result of each."""
     times, results = {name: [] for name in runs}, {}
@@ -283,10 +277,10 @@ def main():
             "hwlib": lambda: train.train_autoencoder(x, log_every=0, **models.AUTOENCODER_RECIPE)[0],
         }, args.repeat)
         report("Q4, 100 epochs:", times, {
-            "student": f"valid PSNR {psnr(xv, student_reconstruct(results['student'], xv)):.2f} dB",
+            "student": f"valid PSNR {train.psnr_per_image(xv, student_reconstruct(results['student'], xv)).mean():.2f} dB",
             "bare f64": "(no loss)",
             "f32 products": "(matrix products only)",
-            "hwlib": f"valid PSNR {psnr(xv, train.reconstruct(results['hwlib'], xv).astype(np.float64)):.2f} dB"})
+            "hwlib": f"valid PSNR {train.psnr_per_image(xv, train.reconstruct(results['hwlib'], xv)).mean():.2f} dB"})
 
 
 if __name__ == "__main__":

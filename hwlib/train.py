@@ -82,6 +82,8 @@ def train_classifier(x, y, valid=None, hidden=64, epochs=50, batch_size=32, lr=0
         valid = (valid[0].astype(np.float32), valid[1])  # converted once, not every epoch
     rng = np.random.default_rng(seed + 1)
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
+    # Drawn once, as the handout does. Shifting redraws them from the first epoch on; the
+    # unused first draw is kept because it fixes the random stream the book's results come from.
     batches = get_random_batches(x, y, batch_size, rng=rng)
     padded = pad_images(x, shift) if shift else None
     for epoch in _epochs(epochs, progress):
@@ -151,6 +153,16 @@ def reconstruct(params, x):
     for name, activation, _ in AUTOENCODER_LAYERS:
         out = forward(out, params, name, activation)
     return out
+
+
+def psnr_per_image(x, out):
+    """Q4.3.2: each row's PSNR in dB against its own reconstruction, for pixels in [0, 1].
+
+    PSNR = 20 log10(MAX_I) - 10 log10(MSE) with MAX_I = 1, computed in float64; the
+    same as skimage.metrics.peak_signal_noise_ratio(x_i, out_i, data_range=1.0).
+    """
+    diff = np.asarray(x, dtype=np.float64) - np.asarray(out, dtype=np.float64)
+    return -10 * np.log10(np.mean(diff ** 2, axis=1))
 
 
 def autoencoder_step(params, xb):

@@ -51,3 +51,14 @@ def test_a_damaged_cache_file_is_rebuilt(isolated_cache):
     (isolated_cache / "net-key.npz").write_bytes(b"truncated")
     assert models.cached("net", "key", build)["W"].tolist() == [0, 1, 2]
     assert len(built) == 2
+
+
+def test_psnr_per_image_matches_skimage_and_known_answers():
+    from skimage.metrics import peak_signal_noise_ratio
+    x = np.zeros((2, 4))
+    out = np.array([[0.1] * 4, [0.01] * 4])  # per-image MSE 1e-2 and 1e-4
+    np.testing.assert_allclose(train.psnr_per_image(x, out), [20.0, 40.0])
+    rng = np.random.default_rng(0)
+    x, out = rng.random((5, 1024)), rng.random((5, 1024)).astype(np.float32)
+    expected = [peak_signal_noise_ratio(a, b.astype(np.float64), data_range=1.0) for a, b in zip(x, out)]
+    np.testing.assert_allclose(train.psnr_per_image(x, out), expected, rtol=1e-12)
