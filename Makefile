@@ -7,7 +7,7 @@ READY := $(VENV)/.installed
 RUN_ENV := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 HW5_PROGRESS=0
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: book test pdf data notebooks bench clean
+.PHONY: book test lab pdf data notebooks bench clean
 
 $(READY): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ book: $(READY)
 
 ## make test: unit tests, real-data tests (when HW5_REAL_DATA is set) and nbval over every notebook
 test: $(READY)
-	$(RUN_ENV) HW5_DATA=synthetic $(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	$(RUN_ENV) HW5_DATA=builtin $(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+## make lab: open the notebooks in JupyterLab; the kernel is .venv's Python, with hwlib
+## (LAB_ARGS passes options to JupyterLab, for example LAB_ARGS=--no-browser)
+lab: $(READY)
+	cd notebooks && exec ../$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
 ## make pdf: the whole book as one PDF, _build/pdf/book.pdf (needs xelatex)
 pdf: $(READY)
@@ -38,13 +43,14 @@ data: $(READY)
 ## printed lines are merged into one output per cell, however the kernel flushed them
 notebooks: $(READY)
 	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \
-	  $(RUN_ENV) HW5_DATA=synthetic ../$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	  $(RUN_ENV) HW5_DATA=builtin ../$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False \
 	    --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor $$nb || exit 1; done
 
-## make bench: training speed, the handout's float64 code against hwlib (set HW5_DATA to choose the data)
+## make bench: training speed, the handout's float64 code against hwlib (set HW5_DATA to choose the data;
+## BENCH_ARGS replaces the default --repeat 3, for example BENCH_ARGS=q3)
 bench: $(READY)
-	$(RUN_ENV) $(PY) benchmarks/bench_training.py --repeat 3
+	$(RUN_ENV) $(PY) benchmarks/bench_training.py $(or $(BENCH_ARGS),--repeat 3)
 
 clean:
 	rm -rf _build

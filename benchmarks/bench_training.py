@@ -12,7 +12,7 @@ runs only the float32 matrix products of hwlib's training: no code built from th
 handout's layer functions in float32 can beat it, so student / f32 products is the
 ceiling of hwlib's speed-up.
 
-Usage: HW5_DATA=<folder with nist36_*.mat> python benchmarks/bench_training.py [q3|q4]... [--repeat N]
+Usage: python benchmarks/bench_training.py [q3|q4]... [--repeat N]   (HW5_DATA picks the data, as for the book)
 The runs alternate, --repeat times each (default 1), and the best time of each is kept.
 """
 import argparse

@@ -1,10 +1,11 @@
-"""One data layer for every question: the course files, the built-in synthetic default, the photos.
+"""One data layer for every question: the course files, the built-in real handwriting, the photos.
 
 The source is chosen in this order:
-1. ``HW5_DATA``, if set: the word ``synthetic``, or a folder holding the course files
+1. ``HW5_DATA``, if set: the word ``builtin``, or a folder holding the course files
    (``nist36_*.mat`` and the photos, directly or one folder down, as the course zips unpack);
 2. ``data/`` in the project, if ``make data`` (``fetch()``) has put the course files there;
-3. the built-in synthetic set, generated on first use and cached in ``.cache/``.
+3. the built-in set: real handwriting shipped with hwlib (``emnist36.npz``, see
+   ``EMNIST36.md`` beside it), and pages composed from its test split for Q5.
 """
 import hashlib
 import json
@@ -18,15 +19,13 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from . import synth
-
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
 CACHE_DIR = ROOT / ".cache"
-CLASSES = synth.CLASSES
+BUILTIN = "builtin"
+BUILTIN_FILE = Path(__file__).with_name("emnist36.npz")
+CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 SPLITS = ("train", "valid", "test")
-SYNTHETIC_PER_CLASS = {"train": 300, "valid": 100, "test": 50}  # the course's sizes
-SYNTHETIC_SEED = 0
 
 COURSE_URL = "http://www.cs.cmu.edu/~lkeselma/16720a_data/"
 COURSE_ZIPS = {"data.zip": 216_305_627, "images.zip": 3_248_168}
@@ -47,37 +46,45 @@ PHOTO_TEXT = {
     "04_deep.jpg": ["DEEP LEARNING", "DEEPER LEARNING", "DEEPEST LEARNING"],
 }
 SPACES_MEANINGFUL = {"02_letters.jpg": False}
+PAGES_SEED = 0  # the composed default photos
 
 
 class DataError(Exception):
     """A data file is missing, unreadable or not in the expected format."""
 
+    def _render_traceback_(self):
+        """In a notebook, IPython shows these lines instead of a traceback."""
+        return [f"DataError: {self}"]
+
 
 @dataclass
 class Source:
-    """Where the data comes from: kind is 'synthetic' or 'course', folder for 'course'."""
+    """Where the data comes from: kind is 'builtin' or 'course', folder for 'course'."""
     kind: str
     folder: Path = None
 
     def describe(self):
-        if self.kind == "synthetic":
-            return f"Data: built-in synthetic NIST36 and photos (seed {SYNTHETIC_SEED})"
-        return f"Data: course files in {self.folder}"
+        """One line for a reader, naming the set and at most the folder's own name."""
+        if self.kind == BUILTIN:
+            return ("Data: the built-in real handwriting (EMNIST, from NIST SD19; 8,280 / 2,520 / "
+                    "1,800 images) and photos composed from its test split")
+        return f"Data: the NIST36 files and photos in the folder '{self.folder.name}'"
 
 
 def data_source():
     """The configured source (see the module docstring)."""
     setting = os.environ.get("HW5_DATA", "").strip()
-    if setting.lower() == "synthetic":
-        return Source("synthetic")
+    if setting.lower() == BUILTIN:
+        return Source(BUILTIN)
     if setting:
         folder = Path(setting).expanduser()
         if not folder.is_dir():
-            raise DataError(f"HW5_DATA={setting}: not a folder (set it to a folder with the course files, or to 'synthetic')")
+            raise DataError(f"HW5_DATA={setting}: not a folder (set it to a folder with the "
+                            f"course files, or to '{BUILTIN}')")
         return Source("course", folder.resolve())
     if _find(DATA_DIR, NIST36_FILES[0]) is not None:
         return Source("course", DATA_DIR)
-    return Source("synthetic")
+    return Source(BUILTIN)
 
 
 def _find(folder, name):
@@ -95,8 +102,8 @@ def load_nist36(split, source=None):
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     source = source or data_source()
-    if source.kind == "synthetic":
-        return _synthetic_nist36(split)
+    if source.kind == BUILTIN:
+        return builtin_nist36(split)
     path = _find(source.folder, f"nist36_{split}.mat")
     if path is None:
         raise DataError(f"{source.folder}: no nist36_{split}.mat here or one folder down (run 'make data')")
@@ -129,22 +136,11 @@ def read_nist36(path, split):
     return x, y
 
 
-def _synthetic_nist36(split):
-    path = CACHE_DIR / f"synthetic_nist36_{_code_hash()}_seed{SYNTHETIC_SEED}.npz"
-    if not path.is_file():
-        arrays = {}
-        for i, name in enumerate(SPLITS):
-            x, y = synth.make_nist36(SYNTHETIC_PER_CLASS[name], seed=SYNTHETIC_SEED * 10 + i)
-            arrays[f"{name}_data"] = np.round(x * 255).astype(np.uint8)
-            arrays[f"{name}_labels"] = y
-        save_npz(path, arrays)
-    with np.load(path, allow_pickle=False) as f:
-        return f[f"{split}_data"] / 255.0, f[f"{split}_labels"].astype(np.float64)
-
-
-def _code_hash():
-    """A short hash of the generator's source, so that a changed generator rebuilds the cache."""
-    return hashlib.sha256(Path(synth.__file__).read_bytes()).hexdigest()[:10]
+def builtin_nist36(split):
+    """The built-in real handwriting's split, as the course format's float64 and one-hot arrays."""
+    with np.load(BUILTIN_FILE, allow_pickle=False) as f:
+        images, labels = f[f"{split}_images"], f[f"{split}_labels"]
+    return images / 255.0, np.eye(len(CLASSES))[labels]
 
 
 def save_npz(path, arrays):
@@ -176,8 +172,9 @@ class Photo:
 def load_photos(source=None):
     """The four Q5 photos from the configured source, with their ground truth where known."""
     source = source or data_source()
-    if source.kind == "synthetic":
-        return [Photo(*p) for p in synth.make_photos(PHOTO_TEXT, seed=SYNTHETIC_SEED)]
+    if source.kind == BUILTIN:
+        from .pages import compose_photos
+        return [Photo(*p) for p in compose_photos(PHOTO_TEXT, *builtin_nist36("test"), seed=PAGES_SEED)]
     photos = []
     for name in PHOTO_SHA256:
         path = _find(source.folder, name)
@@ -241,7 +238,7 @@ def _download(zip_name, folder):
         archive = Path(pooch.retrieve(url, known_hash=None, fname=zip_name, path=folder, progressbar=True))
     except (requests.exceptions.RequestException, OSError) as e:
         raise DataError(f"could not download {url} ({type(e).__name__}). Check the internet connection "
-                        "and run 'make data' again; until then the book uses the built-in synthetic data.") from None
+                        "and run 'make data' again; until then the book uses the built-in real handwriting.") from None
     got = archive.stat().st_size
     if got != COURSE_ZIPS[zip_name]:
         archive.unlink()

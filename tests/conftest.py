@@ -1,5 +1,7 @@
-"""Shared fixtures: the real data folder (skipped, with the reason, when it is absent)."""
+"""Shared fixtures: the real data folder and headless Chromium (each skipped, with the reason,
+when it is absent)."""
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,17 @@ def isolated_cache(tmp_path, monkeypatch):
     from hwlib import data
     monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
     return tmp_path / "cache"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, driven by Playwright, with no network traffic of its own."""
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()

@@ -1,12 +1,13 @@
-"""The data layer: source choice, validation of the course files, the synthetic default, fetching."""
+"""The data layer: source choice, validation of the course files, the built-in default, fetching."""
 import io
+import time
 import zipfile
 
 import numpy as np
 import pytest
 import scipy.io
 
-from hwlib import data, synth
+from hwlib import data, pages
 from hwlib.data import DataError, read_nist36
 
 
@@ -46,12 +47,12 @@ def test_bad_files_give_errors_that_name_the_file_and_the_problem(tmp_path, prob
 def test_source_choice(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "DATA_DIR", tmp_path / "data")
     monkeypatch.delenv("HW5_DATA", raising=False)
-    assert data.data_source().kind == "synthetic"
+    assert data.data_source().kind == data.BUILTIN
     (tmp_path / "data" / "data").mkdir(parents=True)  # the course zip unpacks to data/
     write_mat(tmp_path / "data" / "data" / "nist36_train.mat")
     assert data.data_source() == data.Source("course", tmp_path / "data")
-    monkeypatch.setenv("HW5_DATA", "synthetic")
-    assert data.data_source().kind == "synthetic"
+    monkeypatch.setenv("HW5_DATA", "builtin")
+    assert data.data_source().kind == data.BUILTIN
     monkeypatch.setenv("HW5_DATA", str(tmp_path / "nowhere"))
     with pytest.raises(DataError, match="nowhere: not a folder"):
         data.data_source()
@@ -60,19 +61,6 @@ def test_source_choice(tmp_path, monkeypatch):
         data.load_nist36("valid")
     x, _ = data.load_nist36("train", data.Source("course", tmp_path / "data"))
     assert x.shape == (5, 1024)
-
-
-def test_synthetic_set_is_deterministic_and_in_the_course_format():
-    x1, y1 = synth.make_nist36(per_class=2, seed=7)
-    x2, y2 = synth.make_nist36(per_class=2, seed=7)
-    np.testing.assert_array_equal(x1, x2)
-    np.testing.assert_array_equal(y1, y2)
-    assert x1.shape == (72, 1024) and y1.shape == (72, 36)
-    np.testing.assert_array_equal(y1.sum(axis=0), 2)
-    assert x1.min() >= 0 and x1.max() <= 1
-    images = x1.reshape(-1, 32, 32)
-    assert images[:, [0, -1], :].mean() > 0.98 and images[:, :, [0, -1]].mean() > 0.98  # white paper
-    assert 0.05 < (x1 < 0.5).mean() < 0.35  # dark ink
 
 
 def upright_means(x, y, char):
@@ -88,22 +76,81 @@ def assert_upright(x, y):
     assert ink_t[:12, :].sum() > 1.3 * ink_t[20:, :].sum()
 
 
-def test_the_synthetic_default_has_the_course_sizes_and_looks_upright(monkeypatch):
-    monkeypatch.setenv("HW5_DATA", "synthetic")
-    for split, n in [("train", 10800), ("valid", 3600), ("test", 1800)]:
+def test_the_builtin_default_is_real_handwriting_in_the_course_format(monkeypatch):
+    monkeypatch.setenv("HW5_DATA", "builtin")
+    for split, per_class in [("train", 230), ("valid", 70), ("test", 50)]:
         x, y = data.load_nist36(split)
-        assert x.shape == (n, 1024) and y.shape == (n, 36)
-        np.testing.assert_array_equal(y.sum(axis=0), n // 36)
+        assert x.shape == (36 * per_class, 1024) and y.shape == (36 * per_class, 36)
+        assert x.dtype == np.float64 and x.min() >= 0 and x.max() <= 1
+        np.testing.assert_array_equal(y.sum(axis=0), per_class)
+        images = x.reshape(-1, 32, 32)
+        assert images[:, [0, -1], :].mean() > 0.95 and images[:, :, [0, -1]].mean() > 0.95  # paper
+        assert 0.05 < (x < 0.5).mean() < 0.35  # dark ink
     assert_upright(x, y)
 
 
-def test_synthetic_photos_carry_their_text():
-    photos = data.load_photos(data.Source("synthetic"))
+def test_loading_the_builtin_set_is_fast():
+    start = time.perf_counter()
+    for split in data.SPLITS:
+        data.builtin_nist36(split)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_the_builtin_set_is_small_and_documented():
+    assert data.BUILTIN_FILE.stat().st_size < 8_000_000
+    provenance = (data.BUILTIN_FILE.parent / "EMNIST36.md").read_text()
+    for fact in ["arXiv:1702.05373", "Special Database 19", "230 training, 70 validation and 50 test",
+                 "https://www.nist.gov/open/license"]:
+        assert fact in provenance
+
+
+def test_the_builtin_set_equals_the_real_data_it_was_converted_from(real_data):
+    for split in data.SPLITS:
+        x, y = data.builtin_nist36(split)
+        mx, my = read_nist36(real_data / "emnist36" / f"nist36_{split}.mat", split)
+        assert np.abs(x - mx).max() <= 1 / 255
+        np.testing.assert_array_equal(y, my)
+
+
+def test_composed_photos_are_deterministic_and_carry_their_text():
+    photos = data.load_photos(data.Source(data.BUILTIN))
     assert [p.name for p in photos] == list(data.PHOTO_TEXT)
     for p in photos:
         assert p.image.dtype == np.uint8 and p.image.ndim == 3 and p.image.shape[2] == 3
         assert p.lines == data.PHOTO_TEXT[p.name]
         assert p.image.mean() > 150  # mostly paper
+    again = data.load_photos(data.Source(data.BUILTIN))
+    for a, b in zip(photos, again):
+        np.testing.assert_array_equal(a.image, b.image)
+
+
+class RecordedRows:
+    """Rows of x that remember which ones were read."""
+
+    def __init__(self, x):
+        self.x, self.used = x, []
+
+    def __getitem__(self, i):
+        self.used.append(int(i))
+        return self.x[i]
+
+
+def test_composed_photos_use_each_test_image_at_most_once_and_of_the_right_class():
+    test_x, test_y = data.load_nist36("test", data.Source(data.BUILTIN))
+    rows = RecordedRows(test_x)
+    pages.compose_photos(data.PHOTO_TEXT, rows, test_y, seed=0)
+    written = "".join("".join(lines).replace(" ", "") for lines in data.PHOTO_TEXT.values())
+    assert len(rows.used) == len(written) == len(set(rows.used))
+    labels = test_y.argmax(axis=1)
+    assert "".join(data.CLASSES[labels[i]] for i in rows.used) == written
+
+
+def test_describing_a_source_names_no_absolute_path(tmp_path):
+    folder = tmp_path / "course"
+    folder.mkdir()
+    line = data.Source("course", folder).describe()
+    assert "'course'" in line and str(tmp_path) not in line
+    assert "built-in real handwriting" in data.Source(data.BUILTIN).describe()
 
 
 def test_save_npz_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""The book's results on the built-in synthetic data: the bars that Q2-Q5 must clear."""
+"""The book's results on the built-in real handwriting: the bars that Q2-Q5 must clear."""
 import numpy as np
 import pytest
 
@@ -6,8 +6,8 @@ from hwlib import data, models, text, train
 
 
 @pytest.fixture(scope="module")
-def synthetic():
-    return data.Source("synthetic")
+def builtin():
+    return data.Source(data.BUILTIN)
 
 
 def test_q2_training_loop_reaches_the_handouts_targets():
@@ -18,22 +18,39 @@ def test_q2_training_loop_reaches_the_handouts_targets():
     assert history["train_acc"][-1] >= 0.75
 
 
-def test_q5_reads_the_synthetic_photos(synthetic):
-    params, _ = models.nist36_classifier(source=synthetic)
-    style = text.CropStyle.from_training(data.load_nist36("train", synthetic)[0])
-    for photo in data.load_photos(synthetic):
+def test_q3_network_reaches_80_percent_on_real_handwriting(builtin):
+    params, history = models.nist36_classifier(source=builtin)
+    assert len(history["valid_acc"]) == 50
+    valid_acc = train.evaluate_classifier(params, *data.load_nist36("valid", builtin))[1]
+    test_acc = train.evaluate_classifier(params, *data.load_nist36("test", builtin))[1]
+    assert valid_acc >= 0.79, valid_acc
+    assert test_acc >= 0.78, test_acc
+
+
+def test_q4_autoencoder_reconstructs_real_handwriting(builtin):
+    params, losses = models.autoencoder(source=builtin)
+    assert losses[-1] < 0.5 * losses[1]
+    xv, _ = data.load_nist36("valid", builtin)
+    psnr = train.psnr_per_image(xv, train.reconstruct(params, xv)).mean()
+    assert psnr >= 16.5, psnr
+
+
+def test_q5_reads_the_composed_photos(builtin):
+    params, _ = models.nist36_classifier(source=builtin)
+    style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
+    for photo in data.load_photos(builtin):
         reading = text.read_text(photo.image, params, style)
-        assert text.char_accuracy(reading.lines, photo.lines) >= 0.90, (photo.name, reading.lines)
+        assert text.char_accuracy(reading.lines, photo.lines) >= 0.75, (photo.name, reading.lines)
         assert len(reading.lines) == len(photo.lines)
         if photo.spaces_meaningful:
             assert all(text.same_spaces(a, b) for a, b in zip(reading.lines, photo.lines)), reading.lines
 
 
-def test_the_cached_network_is_reused(synthetic, monkeypatch):
-    first, _ = models.nist36_classifier(source=synthetic)
+def test_the_cached_network_is_reused(builtin, monkeypatch):
+    first, _ = models.nist36_classifier(source=builtin)
     calls = []
     monkeypatch.setattr(train, "train_classifier", lambda *a, **k: calls.append(1))
-    again, _ = models.nist36_classifier(source=synthetic)
+    again, _ = models.nist36_classifier(source=builtin)
     assert calls == []
     for k in first:
         np.testing.assert_array_equal(first[k], again[k])
