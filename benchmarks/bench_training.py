@@ -12,9 +12,11 @@ runs only the float32 matrix products of hwlib's training: no code built from th
 handout's layer functions in float32 can beat it, so student / f32 products is the
 ceiling of hwlib's speed-up.
 
-Usage: python benchmarks/bench_training.py [q3|q4]... [--repeat N]   (HW5_DATA picks the data, as for the book)
+Usage: python benchmarks/bench_training.py [q3|q4]... [--repeat N]
+HW5_DATA picks the data, as for the book.
 The runs alternate, --repeat times each (default 1), and the best time of each is kept.
 """
+
 import argparse
 import time
 
@@ -22,8 +24,8 @@ import numpy as np
 
 from hwlib import data, models, train
 
-
 # The handout's functions, as the student's notebook has them (float64 throughout).
+
 
 def student_init(in_size, out_size, params, name, rng):
     limit = np.sqrt(6 / (in_size + out_size))
@@ -72,12 +74,17 @@ def student_backwards(delta, params, name, activation_deriv):
 
 
 def student_loss_and_acc(y, probs):
-    return -np.sum(y * np.log(probs)), np.mean(np.argmax(y, axis=1) == np.argmax(probs, axis=1))
+    return -np.sum(y * np.log(probs)), np.mean(
+        np.argmax(y, axis=1) == np.argmax(probs, axis=1)
+    )
 
 
 def student_batches(x, y, batch_size, rng):
     order = rng.permutation(len(x))
-    return [(x[order[i:i + batch_size]], y[order[i:i + batch_size]]) for i in range(0, len(x), batch_size)]
+    return [
+        (x[order[i : i + batch_size]], y[order[i : i + batch_size]])
+        for i in range(0, len(x), batch_size)
+    ]
 
 
 def student_q3(x, y, xv, yv, epochs=50, batch_size=64, lr=0.002, seed=0):
@@ -96,17 +103,34 @@ def student_q3(x, y, xv, yv, epochs=50, batch_size=64, lr=0.002, seed=0):
             loss, acc = student_loss_and_acc(yb, probs)
             total_loss += loss
             total_acc += acc
-            delta = student_backwards(probs - yb, params, "output", student_linear_deriv)
+            delta = student_backwards(
+                probs - yb, params, "output", student_linear_deriv
+            )
             student_backwards(delta, params, "layer1", student_sigmoid_deriv)
             for k in ("Wlayer1", "blayer1", "Woutput", "boutput"):
                 params[k] -= lr * params["grad_" + k]
-        probs = student_forward(student_forward(xv, params, "layer1", student_sigmoid), params, "output", student_softmax)
-        history.append((total_loss / len(x), total_acc / len(batches), *student_loss_and_acc(yv, probs)))
+        probs = student_forward(
+            student_forward(xv, params, "layer1", student_sigmoid),
+            params,
+            "output",
+            student_softmax,
+        )
+        history.append(
+            (
+                total_loss / len(x),
+                total_acc / len(batches),
+                *student_loss_and_acc(yv, probs),
+            )
+        )
     return params, history
 
 
-AUTOENCODER_LAYERS = [("layer1", student_relu, student_relu_deriv), ("hidden", student_relu, student_relu_deriv),
-                      ("hidden2", student_relu, student_relu_deriv), ("output", student_sigmoid, student_sigmoid_deriv)]
+AUTOENCODER_LAYERS = [
+    ("layer1", student_relu, student_relu_deriv),
+    ("hidden", student_relu, student_relu_deriv),
+    ("hidden2", student_relu, student_relu_deriv),
+    ("output", student_sigmoid, student_sigmoid_deriv),
+]
 
 
 def student_q4(x, epochs=100, batch_size=36, lr=3e-5, seed=0):
@@ -148,6 +172,7 @@ def student_reconstruct(params, x):
 
 # The bare float64 arithmetic of the same recipes: a floor for float64 code.
 
+
 def bare_q3(x, y, epochs=50, batch_size=64, lr=0.002, seed=0):
     """student_q3's arithmetic alone; returns the trained (W1, b1, W2, b2)."""
     rng = np.random.default_rng(seed)
@@ -160,8 +185,10 @@ def bare_q3(x, y, epochs=50, batch_size=64, lr=0.002, seed=0):
             h = student_sigmoid(xb @ W1 + b1)
             d2 = student_softmax(h @ W2 + b2) - yb
             d1 = (d2 @ W2.T) * h * (1 - h)
-            W2 -= lr * (h.T @ d2); b2 -= lr * d2.sum(0)
-            W1 -= lr * (xb.T @ d1); b1 -= lr * d1.sum(0)
+            W2 -= lr * (h.T @ d2)
+            b2 -= lr * d2.sum(0)
+            W1 -= lr * (xb.T @ d1)
+            b1 -= lr * d1.sum(0)
     return W1, b1, W2, b2
 
 
@@ -169,7 +196,10 @@ def bare_q4(x, epochs=100, batch_size=36, lr=3e-5, seed=0):
     """student_q4's arithmetic alone; returns the trained weights and biases."""
     rng = np.random.default_rng(seed)
     sizes = [1024, 32, 32, 32, 1024]
-    Ws = [rng.uniform(-np.sqrt(6 / (i + o)), np.sqrt(6 / (i + o)), (i, o)) for i, o in zip(sizes[:-1], sizes[1:])]
+    Ws = [
+        rng.uniform(-np.sqrt(6 / (i + o)), np.sqrt(6 / (i + o)), (i, o))
+        for i, o in zip(sizes[:-1], sizes[1:])
+    ]
     bs = [np.zeros(o) for o in sizes[1:]]
     MW, Mb = [np.zeros_like(W) for W in Ws], [np.zeros_like(b) for b in bs]
     batches = [xb for xb, _ in student_batches(x, x, batch_size, rng)]
@@ -177,15 +207,21 @@ def bare_q4(x, epochs=100, batch_size=36, lr=3e-5, seed=0):
         for xb in batches:
             acts = [xb]
             for k in range(4):
-                acts.append((student_sigmoid if k == 3 else student_relu)(acts[-1] @ Ws[k] + bs[k]))
+                acts.append(
+                    (student_sigmoid if k == 3 else student_relu)(
+                        acts[-1] @ Ws[k] + bs[k]
+                    )
+                )
             delta = 2 * (acts[-1] - xb)
             for k in reversed(range(4)):
                 out = acts[k + 1]
                 d = delta * (out * (1 - out) if k == 3 else (out > 0))
                 if k:
                     delta = d @ Ws[k].T
-                MW[k] = 0.9 * MW[k] - lr * (acts[k].T @ d); Ws[k] += MW[k]
-                Mb[k] = 0.9 * Mb[k] - lr * d.sum(0); bs[k] += Mb[k]
+                MW[k] = 0.9 * MW[k] - lr * (acts[k].T @ d)
+                Ws[k] += MW[k]
+                Mb[k] = 0.9 * Mb[k] - lr * d.sum(0)
+                bs[k] += Mb[k]
         if (epoch + 1) % 20 == 0:
             lr *= 0.9
     return Ws, bs
@@ -193,6 +229,7 @@ def bare_q4(x, epochs=100, batch_size=36, lr=3e-5, seed=0):
 
 # Only the float32 matrix products that hwlib's training does, same shapes, same count:
 # a floor for any float32 NumPy code built from the handout's layer functions.
+
 
 def products_q3(x, xv, epochs=50, batch_size=64, hidden=64, classes=36):
     x = np.ascontiguousarray(x, dtype=np.float32)
@@ -202,11 +239,11 @@ def products_q3(x, xv, epochs=50, batch_size=64, hidden=64, classes=36):
     d2 = np.ones((batch_size, classes), np.float32)
     for _ in range(epochs):
         for i in range(0, len(x), batch_size):
-            xb = x[i:i + batch_size]
+            xb = x[i : i + batch_size]
             h = xb @ W1
             h @ W2
-            h.T @ d2[:len(xb)]
-            d1 = d2[:len(xb)] @ W2.T
+            h.T @ d2[: len(xb)]
+            d1 = d2[: len(xb)] @ W2.T
             xb.T @ d1
         (xv @ W1) @ W2
 
@@ -217,7 +254,7 @@ def products_q4(x, epochs=100, batch_size=36, hidden=32):
     Ws = [np.ones((i, o), np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
     for _ in range(epochs):
         for i in range(0, len(x), batch_size):
-            acts = [x[i:i + batch_size]]
+            acts = [x[i : i + batch_size]]
             for W in Ws:
                 acts.append(acts[-1] @ W)
             delta = acts[-1]
@@ -242,8 +279,10 @@ def report(title, times, quality):
     print(title)
     for name in times:
         print(f"  {name:12s} {times[name]:6.2f} s  {quality[name]}")
-    print(f"  hwlib is {times['student'] / times['hwlib']:.2f}x faster than the student's code; "
-          f"the float32 products alone would be {times['student'] / times['f32 products']:.2f}x")
+    print(
+        f"  hwlib is {times['student'] / times['hwlib']:.2f}x faster than the student's code; "
+        f"the float32 products alone would be {times['student'] / times['f32 products']:.2f}x"
+    )
 
 
 def main():
@@ -258,29 +297,53 @@ def main():
     # arrays; the baselines keep that layout, as the student's code had it.
     xf, yf = np.asfortranarray(x), np.asfortranarray(y)
     if "q3" in args.which:
-        times, results = best_times({
-            "student": lambda: student_q3(xf, yf, xv, yv),
-            "bare f64": lambda: bare_q3(xf, yf),
-            "f32 products": lambda: products_q3(x, xv),
-            "hwlib": lambda: train.train_classifier(x, y, (xv, yv), log_every=0, **models.NIST36_RECIPE),
-        }, args.repeat)
-        report("Q3.1, 50 epochs, per-epoch validation:", times, {
-            "student": f"valid acc {results['student'][1][-1][3]:.3f}",
-            "bare f64": "(no loss, no validation)",
-            "f32 products": "(matrix products only)",
-            "hwlib": f"valid acc {results['hwlib'][1]['valid_acc'][-1]:.3f}"})
+        times, results = best_times(
+            {
+                "student": lambda: student_q3(xf, yf, xv, yv),
+                "bare f64": lambda: bare_q3(xf, yf),
+                "f32 products": lambda: products_q3(x, xv),
+                "hwlib": lambda: train.train_classifier(
+                    x, y, (xv, yv), log_every=0, **models.NIST36_RECIPE
+                ),
+            },
+            args.repeat,
+        )
+        report(
+            "Q3.1, 50 epochs, per-epoch validation:",
+            times,
+            {
+                "student": f"valid acc {results['student'][1][-1][3]:.3f}",
+                "bare f64": "(no loss, no validation)",
+                "f32 products": "(matrix products only)",
+                "hwlib": f"valid acc {results['hwlib'][1]['valid_acc'][-1]:.3f}",
+            },
+        )
     if "q4" in args.which:
-        times, results = best_times({
-            "student": lambda: student_q4(xf),
-            "bare f64": lambda: bare_q4(xf),
-            "f32 products": lambda: products_q4(x),
-            "hwlib": lambda: train.train_autoencoder(x, log_every=0, **models.AUTOENCODER_RECIPE)[0],
-        }, args.repeat)
-        report("Q4, 100 epochs:", times, {
-            "student": f"valid PSNR {train.psnr_per_image(xv, student_reconstruct(results['student'], xv)).mean():.2f} dB",
-            "bare f64": "(no loss)",
-            "f32 products": "(matrix products only)",
-            "hwlib": f"valid PSNR {train.psnr_per_image(xv, train.reconstruct(results['hwlib'], xv)).mean():.2f} dB"})
+        times, results = best_times(
+            {
+                "student": lambda: student_q4(xf),
+                "bare f64": lambda: bare_q4(xf),
+                "f32 products": lambda: products_q4(x),
+                "hwlib": lambda: train.train_autoencoder(
+                    x, log_every=0, **models.AUTOENCODER_RECIPE
+                )[0],
+            },
+            args.repeat,
+        )
+
+        def psnr(out):
+            return train.psnr_per_image(xv, out).mean()
+
+        report(
+            "Q4, 100 epochs:",
+            times,
+            {
+                "student": f"valid PSNR {psnr(student_reconstruct(results['student'], xv)):.2f} dB",
+                "bare f64": "(no loss)",
+                "f32 products": "(matrix products only)",
+                "hwlib": f"valid PSNR {psnr(train.reconstruct(results['hwlib'], xv)):.2f} dB",
+            },
+        )
 
 
 if __name__ == "__main__":

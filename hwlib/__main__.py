@@ -1,4 +1,5 @@
 """Command line: python -m hwlib fetch | read PHOTO [PHOTO ...] [--boxes OUT.png]"""
+
 import argparse
 import sys
 from pathlib import Path
@@ -7,13 +8,19 @@ from . import data
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m hwlib", description="The HW5 book's tools.")
+    parser = argparse.ArgumentParser(
+        prog="python -m hwlib", description="The HW5 book's tools."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("fetch", help="download the course files into data/")
     read = commands.add_parser("read", help="print the handwritten text of each photo")
     read.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
-    read.add_argument("--boxes", type=Path, metavar="OUT.png",
-                      help="save the detected boxes drawn on the photo (one photo only)")
+    read.add_argument(
+        "--boxes",
+        type=Path,
+        metavar="OUT.png",
+        help="save the detected boxes drawn on the photo (one photo only)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":

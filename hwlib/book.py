@@ -1,4 +1,5 @@
 """Helpers for the notebooks' presentation."""
+
 import inspect
 
 from IPython.display import Code

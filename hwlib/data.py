@@ -7,6 +7,7 @@ The source is chosen in this order:
 3. the built-in set: real handwriting shipped with hwlib (``emnist36.npz``, see
    ``EMNIST36.md`` beside it), and pages composed from its test split for Q5.
 """
+
 import hashlib
 import json
 import os
@@ -38,11 +39,22 @@ PHOTO_SHA256 = {
 }
 # The text written on each course photo, one string per line (punctuation left out).
 PHOTO_TEXT = {
-    "01_list.jpg": ["TO DO LIST", "1 MAKE A TO DO LIST", "2 CHECK OFF THE FIRST",
-                    "THING ON TO DO LIST", "3 REALIZE YOU HAVE ALREADY", "COMPLETED 2 THINGS",
-                    "4 REWARD YOURSELF WITH", "A NAP"],
+    "01_list.jpg": [
+        "TO DO LIST",
+        "1 MAKE A TO DO LIST",
+        "2 CHECK OFF THE FIRST",
+        "THING ON TO DO LIST",
+        "3 REALIZE YOU HAVE ALREADY",
+        "COMPLETED 2 THINGS",
+        "4 REWARD YOURSELF WITH",
+        "A NAP",
+    ],
     "02_letters.jpg": ["ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ", "1234567890"],
-    "03_haiku.jpg": ["HAIKUS ARE EASY", "BUT SOMETIMES THEY DONT MAKE SENSE", "REFRIGERATOR"],
+    "03_haiku.jpg": [
+        "HAIKUS ARE EASY",
+        "BUT SOMETIMES THEY DONT MAKE SENSE",
+        "REFRIGERATOR",
+    ],
     "04_deep.jpg": ["DEEP LEARNING", "DEEPER LEARNING", "DEEPEST LEARNING"],
 }
 SPACES_MEANINGFUL = {"02_letters.jpg": False}
@@ -60,14 +72,17 @@ class DataError(Exception):
 @dataclass
 class Source:
     """Where the data comes from: kind is 'builtin' or 'course', folder for 'course'."""
+
     kind: str
     folder: Path = None
 
     def describe(self):
         """One line for a reader, naming the set and at most the folder's own name."""
         if self.kind == BUILTIN:
-            return ("Data: the built-in real handwriting (EMNIST, from NIST SD19; 8,280 / 2,520 / "
-                    "1,800 images) and photos composed from its test split")
+            return (
+                "Data: the built-in real handwriting (EMNIST, from NIST SD19; 8,280 / 2,520 / "
+                "1,800 images) and photos composed from its test split"
+            )
         return f"Data: the NIST36 files and photos in the folder '{self.folder.name}'"
 
 
@@ -79,8 +94,10 @@ def data_source():
     if setting:
         folder = Path(setting).expanduser()
         if not folder.is_dir():
-            raise DataError(f"HW5_DATA={setting}: not a folder (set it to a folder with the "
-                            f"course files, or to '{BUILTIN}')")
+            raise DataError(
+                f"HW5_DATA={setting}: not a folder (set it to a folder with the "
+                f"course files, or to '{BUILTIN}')"
+            )
         return Source("course", folder.resolve())
     if _find(DATA_DIR, NIST36_FILES[0]) is not None:
         return Source("course", DATA_DIR)
@@ -106,7 +123,9 @@ def load_nist36(split, source=None):
         return builtin_nist36(split)
     path = _find(source.folder, f"nist36_{split}.mat")
     if path is None:
-        raise DataError(f"{source.folder}: no nist36_{split}.mat here or one folder down (run 'make data')")
+        raise DataError(
+            f"{source.folder}: no nist36_{split}.mat here or one folder down (run 'make data')"
+        )
     return read_nist36(path, split)
 
 
@@ -118,7 +137,9 @@ def read_nist36(path, split):
     try:
         mat = scipy.io.loadmat(path)
     except Exception as e:  # scipy raises several types for damaged files
-        raise DataError(f"{path}: not a readable .mat file ({type(e).__name__}: {e})") from None
+        raise DataError(
+            f"{path}: not a readable .mat file ({type(e).__name__}: {e})"
+        ) from None
     for key in (f"{split}_data", f"{split}_labels"):
         if key not in mat:
             found = sorted(k for k in mat if not k.startswith("__"))
@@ -126,13 +147,22 @@ def read_nist36(path, split):
     x = np.ascontiguousarray(mat[f"{split}_data"], dtype=np.float64)
     y = np.ascontiguousarray(mat[f"{split}_labels"], dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != 1024:
-        raise DataError(f"{path}: {split}_data has shape {x.shape}, expected N x 1024 (32x32 images)")
+        raise DataError(
+            f"{path}: {split}_data has shape {x.shape}, expected N x 1024 (32x32 images)"
+        )
     if y.shape != (len(x), len(CLASSES)):
-        raise DataError(f"{path}: {split}_labels has shape {y.shape}, expected {(len(x), len(CLASSES))}")
+        raise DataError(
+            f"{path}: {split}_labels has shape {y.shape}, expected {(len(x), len(CLASSES))}"
+        )
     if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
-        raise DataError(f"{path}: {split}_labels is not one-hot (each row needs a single 1)")
+        raise DataError(
+            f"{path}: {split}_labels is not one-hot (each row needs a single 1)"
+        )
     if not np.all(np.isfinite(x)) or x.min() < -0.01 or x.max() > 1.01:
-        raise DataError(f"{path}: {split}_data values lie in [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], expected [0, 1]")
+        raise DataError(
+            f"{path}: {split}_data values lie in [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], "
+            "expected [0, 1]"
+        )
     return x, y
 
 
@@ -160,6 +190,7 @@ def save_npz(path, arrays):
 @dataclass
 class Photo:
     """A page of handwriting: name, RGB uint8 image, and its lines of text if known."""
+
     name: str
     image: np.ndarray
     lines: list = None
@@ -174,13 +205,25 @@ def load_photos(source=None):
     source = source or data_source()
     if source.kind == BUILTIN:
         from .pages import compose_photos
-        return [Photo(*p) for p in compose_photos(PHOTO_TEXT, *builtin_nist36("test"), seed=PAGES_SEED)]
+
+        return [
+            Photo(*p)
+            for p in compose_photos(
+                PHOTO_TEXT, *builtin_nist36("test"), seed=PAGES_SEED
+            )
+        ]
     photos = []
     for name in PHOTO_SHA256:
         path = _find(source.folder, name)
         if path is None:
-            raise DataError(f"{source.folder}: no {name} here or one folder down (run 'make data')")
-        truth = json.loads(gt.read_text()).get(name) if (gt := path.parent / "ground_truth.json").is_file() else None
+            raise DataError(
+                f"{source.folder}: no {name} here or one folder down (run 'make data')"
+            )
+        truth = (
+            json.loads(gt.read_text()).get(name)
+            if (gt := path.parent / "ground_truth.json").is_file()
+            else None
+        )
         if truth is None and sha256(path) == PHOTO_SHA256[name]:
             truth = PHOTO_TEXT[name]
         photos.append(Photo(name, read_image(path), truth))
@@ -190,6 +233,7 @@ def load_photos(source=None):
 def read_image(path):
     """An image file as an RGB uint8 array; a clear DataError if it is not an image."""
     from PIL import Image, UnidentifiedImageError
+
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
@@ -218,7 +262,10 @@ def fetch(data_dir=DATA_DIR):
     data_dir = Path(data_dir)
     created = [d for d in (data_dir, data_dir / "downloads") if not d.exists()]
     try:
-        for zip_name, members in {"data.zip": NIST36_FILES, "images.zip": list(PHOTO_SHA256)}.items():
+        for zip_name, members in {
+            "data.zip": NIST36_FILES,
+            "images.zip": list(PHOTO_SHA256),
+        }.items():
             if not all((data_dir / m).is_file() for m in members):
                 _unpack(_download(zip_name, data_dir / "downloads"), members, data_dir)
     finally:
@@ -235,15 +282,23 @@ def _download(zip_name, folder):
 
     url = COURSE_URL + zip_name
     try:
-        archive = Path(pooch.retrieve(url, known_hash=None, fname=zip_name, path=folder, progressbar=True))
+        archive = Path(
+            pooch.retrieve(
+                url, known_hash=None, fname=zip_name, path=folder, progressbar=True
+            )
+        )
     except (requests.exceptions.RequestException, OSError) as e:
-        raise DataError(f"could not download {url} ({type(e).__name__}). Check the internet connection "
-                        "and run 'make data' again; until then the book uses the built-in real handwriting.") from None
+        raise DataError(
+            f"could not download {url} ({type(e).__name__}). Check the internet connection "
+            "and run 'make data' again; until then the book uses the built-in real handwriting."
+        ) from None
     got = archive.stat().st_size
     if got != COURSE_ZIPS[zip_name]:
         archive.unlink()
-        raise DataError(f"{zip_name}: downloaded {got} bytes, expected {COURSE_ZIPS[zip_name]}; "
-                        "removed it, run 'make data' again")
+        raise DataError(
+            f"{zip_name}: downloaded {got} bytes, expected {COURSE_ZIPS[zip_name]}; "
+            "removed it, run 'make data' again"
+        )
     return archive
 
 
@@ -260,7 +315,9 @@ def _unpack(archive, members, data_dir):
                 with os.fdopen(fd, "wb") as out, z.open(by_name[name]) as src:
                     shutil.copyfileobj(src, out)
                 if name in PHOTO_SHA256 and sha256(tmp) != PHOTO_SHA256[name]:
-                    raise DataError(f"{archive}: {name} does not match the course photo's SHA-256")
+                    raise DataError(
+                        f"{archive}: {name} does not match the course photo's SHA-256"
+                    )
                 os.replace(tmp, data_dir / name)
             finally:
                 if os.path.exists(tmp):
@@ -271,7 +328,12 @@ def toy_data(seed=0):
     """The handout's Q2 test data: 4 Gaussian classes of 10 points in 2-D, labels one-hot."""
     rng = np.random.default_rng(seed)
     means = [[3.6, 40], [3.9, 10], [3.4, 30], [2.0, 10]]
-    covs = [[[0.05, 0], [0, 10]], [[0.01, 0], [0, 5]], [[0.25, 0], [0, 5]], [[0.5, 0], [0, 10]]]
+    covs = [
+        [[0.05, 0], [0, 10]],
+        [[0.01, 0], [0, 5]],
+        [[0.25, 0], [0, 5]],
+        [[0.5, 0], [0, 10]],
+    ]
     x = np.vstack([rng.multivariate_normal(m, c, size=10) for m, c in zip(means, covs)])
     y = np.eye(4)[np.repeat(np.arange(4), 10)]
     return x, y

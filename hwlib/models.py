@@ -3,6 +3,7 @@
 Any notebook can ask for the Q3.1 network: it is trained once per data source and
 recipe, saved, and loaded by every later caller (Q3, Q5, the tests) in any order.
 """
+
 import hashlib
 import json
 import os
@@ -14,8 +15,26 @@ import numpy as np
 from . import data, nn, train
 
 # The tuned Q3.1 recipe (see the Q3 notebook for why each choice).
-NIST36_RECIPE = dict(hidden=64, epochs=50, batch_size=64, lr=0.005, momentum=0.5, anneal=True, shift=1, seed=0)
-AUTOENCODER_RECIPE = dict(hidden=32, epochs=100, batch_size=36, lr=3e-5, momentum=0.9, decay=0.9, decay_every=20, seed=0)
+NIST36_RECIPE = dict(
+    hidden=64,
+    epochs=50,
+    batch_size=64,
+    lr=0.005,
+    momentum=0.5,
+    anneal=True,
+    shift=1,
+    seed=0,
+)
+AUTOENCODER_RECIPE = dict(
+    hidden=32,
+    epochs=100,
+    batch_size=36,
+    lr=3e-5,
+    momentum=0.9,
+    decay=0.9,
+    decay_every=20,
+    seed=0,
+)
 
 
 def show_progress():
@@ -34,7 +53,8 @@ def fingerprint(*arrays, **settings):
 
 
 def cached(kind, key, build):
-    """Load data.CACHE_DIR/kind-key.npz if it exists, else build() -> dict of arrays, save, return it."""
+    """Load data.CACHE_DIR/kind-key.npz if it exists; else build() a dict of arrays, save it
+    there and return it."""
     path = data.CACHE_DIR / f"{kind}-{key}.npz"
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -58,13 +78,19 @@ def nist36_classifier(lr=None, source=None):
     valid = data.load_nist36("valid", source)
 
     def build():
-        params, history = train.train_classifier(x, y, valid, log_every=0, progress=show_progress(), **recipe)
-        return {**{k: v for k, v in params.items() if k[0] in "Wb"},
-                **{"history_" + k: np.array(v) for k, v in history.items()}}
+        params, history = train.train_classifier(
+            x, y, valid, log_every=0, progress=show_progress(), **recipe
+        )
+        return {
+            **{k: v for k, v in params.items() if k[0] in "Wb"},
+            **{"history_" + k: np.array(v) for k, v in history.items()},
+        }
 
     arrays = cached("nist36", fingerprint(x, y, *valid, **recipe), build)
     params = {k: v for k, v in arrays.items() if not k.startswith("history_")}
-    history = {k[len("history_"):]: v for k, v in arrays.items() if k.startswith("history_")}
+    history = {
+        k[len("history_") :]: v for k, v in arrays.items() if k.startswith("history_")
+    }
     return params, history
 
 
@@ -73,8 +99,13 @@ def autoencoder(source=None):
     x, _ = data.load_nist36("train", source)
 
     def build():
-        params, losses = train.train_autoencoder(x, log_every=0, progress=show_progress(), **AUTOENCODER_RECIPE)
-        return {**{k: v for k, v in params.items() if k[0] in "Wb"}, "losses": np.array(losses)}
+        params, losses = train.train_autoencoder(
+            x, log_every=0, progress=show_progress(), **AUTOENCODER_RECIPE
+        )
+        return {
+            **{k: v for k, v in params.items() if k[0] in "Wb"},
+            "losses": np.array(losses),
+        }
 
     arrays = cached("autoencoder", fingerprint(x, **AUTOENCODER_RECIPE), build)
     return {k: v for k, v in arrays.items() if k != "losses"}, arrays["losses"]

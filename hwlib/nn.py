@@ -5,6 +5,7 @@ Every layer keeps its parameters in one dictionary: ``params['W' + name]`` and
 gradients ``params['grad_W' + name]`` and ``params['grad_b' + name]``.
 The functions work in whatever float type the inputs have (float64 or float32).
 """
+
 import numpy as np
 
 
@@ -99,7 +100,10 @@ def get_random_batches(x, y, batch_size, rng=None):
     """
     rng = np.random.default_rng() if rng is None else rng
     order = rng.permutation(len(x))
-    return [(x[idx], y[idx]) for idx in np.array_split(order, range(batch_size, len(x), batch_size))]
+    return [
+        (x[idx], y[idx])
+        for idx in np.array_split(order, range(batch_size, len(x), batch_size))
+    ]
 
 
 def gradient_check(params, loss_and_backward, eps=1e-6):
@@ -126,5 +130,7 @@ def gradient_check(params, loss_and_backward, eps=1e-6):
             p[i] = old
             numeric[i] = (up - down) / (2 * eps)
         diff = np.linalg.norm(analytic[k] - numeric)
-        errors[k] = float(diff / max(np.linalg.norm(analytic[k]) + np.linalg.norm(numeric), 1e-12))
+        errors[k] = float(
+            diff / max(np.linalg.norm(analytic[k]) + np.linalg.norm(numeric), 1e-12)
+        )
     return errors

@@ -6,6 +6,7 @@ are scaled to the page's letter height, set on a baseline with uneven letter and
 spacing, and the page is then photographed: paper tone, ink colour, uneven light, a
 slight rotation, blur and noise.
 """
+
 import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter, zoom
@@ -27,11 +28,19 @@ def compose_photos(texts, x, y, seed):
 
     def next_image(char):
         if not pools[char]:
-            pools[char] = list(rng.permutation(np.flatnonzero(labels == CLASSES.index(char))))
+            pools[char] = list(
+                rng.permutation(np.flatnonzero(labels == CLASSES.index(char)))
+            )
         return 1.0 - np.asarray(x[pools[char].pop()]).reshape(32, 32).T  # upright ink
 
-    return [(name, compose_page(lines, next_image, rng, is_list=name.startswith("01")), list(lines))
-            for name, lines in texts.items()]
+    return [
+        (
+            name,
+            compose_page(lines, next_image, rng, is_list=name.startswith("01")),
+            list(lines),
+        )
+        for name, lines in texts.items()
+    ]
 
 
 def compose_page(lines, next_image, rng, is_list=False):
@@ -58,18 +67,23 @@ def compose_page(lines, next_image, rng, is_list=False):
                 placed.append((baseline - dot.shape[0], x - 0.6 * letter_gap, dot))
             x += word_gap * rng.uniform(0.85, 1.15) - letter_gap
         x_max = max(x_max, x)
-    canvas = np.zeros((int(baseline + 1.2 * height), int(x_max + rng.uniform(0.8, 1.6) * height)))
+    canvas = np.zeros(
+        (int(baseline + 1.2 * height), int(x_max + rng.uniform(0.8, 1.6) * height))
+    )
     for top, left, ink in placed:
-        t, l = int(round(top)), int(round(left))
-        region = canvas[t:t + ink.shape[0], l:l + ink.shape[1]]
-        np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
+        y, x = int(round(top)), int(round(left))
+        region = canvas[y : y + ink.shape[0], x : x + ink.shape[1]]
+        np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
     return photograph(canvas, rng)
 
 
 def glyph(ink, height):
     """The ink of one character, cropped to its strokes and scaled to the given height."""
-    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.2), np.flatnonzero(ink.max(axis=0) > 0.2)
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    rows, cols = (
+        np.flatnonzero(ink.max(axis=1) > 0.2),
+        np.flatnonzero(ink.max(axis=0) > 0.2),
+    )
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     scale = min(height / ink.shape[0], 1.4 * height / ink.shape[1])
     return np.clip(zoom(ink, scale, order=1), 0, 1)
 
@@ -78,10 +92,14 @@ def photograph(ink, rng):
     """A photo of paper with this ink (H x W in [0, 1]) on it: RGB uint8."""
     h, w = ink.shape
     angle = rng.normal(0, 1.0)
-    ink = np.asarray(Image.fromarray(ink.astype(np.float32)).rotate(angle, resample=Image.BILINEAR))
+    ink = np.asarray(
+        Image.fromarray(ink.astype(np.float32)).rotate(angle, resample=Image.BILINEAR)
+    )
     ink = gaussian_filter(ink, rng.uniform(0.6, 1.2))
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
-    light = 0.85 + 0.12 * np.cos(rng.uniform(0, 2 * np.pi) + rng.uniform(1, 3) * (xx + rng.uniform(-1, 1) * yy))
+    light = 0.85 + 0.12 * np.cos(
+        rng.uniform(0, 2 * np.pi) + rng.uniform(1, 3) * (xx + rng.uniform(-1, 1) * yy)
+    )
     paper = np.array([0.93, 0.92, 0.88]) + rng.normal(0, 0.02, size=3)
     pen = rng.choice([[0.1, 0.1, 0.12], [0.1, 0.15, 0.45], [0.3, 0.3, 0.33]])
     img = (paper * (1 - ink[..., None]) + pen * ink[..., None]) * light[..., None]

@@ -1,4 +1,5 @@
 """Figures shared by the notebooks and the command line."""
+
 import os
 import tempfile
 from pathlib import Path
@@ -15,32 +16,61 @@ def upright(row):
     return np.asarray(row).reshape(32, 32).T
 
 
-def image_grid(rows, titles=None, columns=8, size=1.0, cmap="gray", vmin=None, vmax=None, suptitle=None):
-    """Show NIST36-format rows (N x 1024) as upright 32x32 images in a grid."""
+def image_grid(
+    rows,
+    titles=None,
+    columns=8,
+    size=1.0,
+    cmap="gray",
+    vmin=None,
+    vmax=None,
+    suptitle=None,
+    colorbar=False,
+):
+    """Show NIST36-format rows (N x 1024) as upright 32x32 images in a grid.
+
+    Without vmin and vmax, each image is scaled to its own range; with them, all share
+    one scale, which colorbar=True shows.
+    """
     n = len(rows)
     r = int(np.ceil(n / columns))
-    fig, axes = plt.subplots(r, columns, figsize=(columns * size, r * size * (1.25 if titles else 1)), squeeze=False)
+    fig, axes = plt.subplots(
+        r,
+        columns,
+        figsize=(columns * size, r * size * (1.25 if titles else 1)),
+        squeeze=False,
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(upright(rows[i]), cmap=cmap, vmin=vmin, vmax=vmax)
+            shown = ax.imshow(upright(rows[i]), cmap=cmap, vmin=vmin, vmax=vmax)
             if titles:
                 ax.set_title(titles[i], fontsize=8)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    if colorbar:
+        fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.01)
     return fig
 
 
 def curves(histories, keys=("acc", "loss")):
     """Training and validation curves per epoch: one row per named history, one column per key."""
-    fig, axes = plt.subplots(len(histories), len(keys), figsize=(4.5 * len(keys), 2.8 * len(histories)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(histories),
+        len(keys),
+        figsize=(4.5 * len(keys), 2.8 * len(histories)),
+        squeeze=False,
+    )
     for row, (name, h) in zip(axes, histories.items()):
         for ax, key in zip(row, keys):
             epochs = np.arange(1, len(h["train_" + key]) + 1)
             ax.plot(epochs, h["train_" + key], label="training")
             ax.plot(epochs, h["valid_" + key], label="validation")
-            ax.set_title(f"{name}: {'accuracy' if key == 'acc' else 'average cross-entropy'}", fontsize=10)
+            ax.set_title(
+                f"{name}: {'accuracy' if key == 'acc' else 'average cross-entropy'}",
+                fontsize=10,
+            )
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
@@ -48,7 +78,7 @@ def curves(histories, keys=("acc", "loss")):
     return fig
 
 
-def confusion_matrix(true, predicted, classes=len(CLASSES)):
+def confusion_matrix(true, predicted, classes=36):
     """counts[i, j]: how many samples of true class i were predicted as class j."""
     counts = np.zeros((classes, classes), dtype=int)
     np.add.at(counts, (true, predicted), 1)
@@ -72,7 +102,11 @@ def draw_boxes(ax, image, boxes, color="red"):
     """Show image on ax with rectangles for boxes given as [y1, x1, y2, x2]."""
     ax.imshow(image, cmap="gray")
     for y1, x1, y2, x2 in boxes:
-        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color, linewidth=1))
+        ax.add_patch(
+            Rectangle(
+                (x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color, linewidth=1
+            )
+        )
     ax.axis("off")
 
 
@@ -82,7 +116,9 @@ def save_boxes(image, lines, path):
     fig, ax = plt.subplots(figsize=(10, 10 * image.shape[0] / image.shape[1]))
     draw_boxes(ax, image, [b for line in lines for b in line])
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", suffix=".png.part")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else ".", suffix=".png.part"
+    )
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})

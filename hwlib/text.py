@@ -1,4 +1,5 @@
 """Q5: find handwritten characters in a photo, group them into lines and words, and read them."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +24,14 @@ def to_gray(image):
         image = image[..., :3]
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
-    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3) or min(image.shape[:2]) < 1:
-        raise ValueError(f"image must be H x W grey or H x W x 3/4 colour, not shape {image.shape}")
+    if (
+        image.ndim not in (2, 3)
+        or (image.ndim == 3 and image.shape[2] != 3)
+        or min(image.shape[:2]) < 1
+    ):
+        raise ValueError(
+            f"image must be H x W grey or H x W x 3/4 colour, not shape {image.shape}"
+        )
     if image.dtype == np.uint8:
         image = image / 255.0
     image = image.astype(np.float64)
@@ -51,11 +58,17 @@ def findLetters(image):
     regions = [r for r in regionprops(labels) if r.area >= 4]
     if not regions:
         return [], np.zeros(gray.shape)
-    extents = np.array([max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) for r in regions])
+    extents = np.array(
+        [max(r.bbox[2] - r.bbox[0], r.bbox[3] - r.bbox[1]) for r in regions]
+    )
     typical = np.median(extents[extents >= 0.5 * extents.max()])
     keep = [r for r, e in zip(regions, extents) if e >= 0.4 * typical]
     kept = np.isin(labels, [r.label for r in keep])
-    bw = resize(kept.astype(float), gray.shape, order=0) if scale < 1 else kept.astype(float)
+    bw = (
+        resize(kept.astype(float), gray.shape, order=0)
+        if scale < 1
+        else kept.astype(float)
+    )
     bboxes = merge_pieces([r.bbox for r in keep], typical)
     return [[int(v / scale) for v in box] for box in bboxes], bw
 
@@ -73,8 +86,17 @@ def merge_pieces(boxes, typical):
             a, b = boxes[i], boxes[j]
             overlap_x = min(a[3], b[3]) - max(a[1], b[1])
             gap_y = max(a[0], b[0]) - min(a[2], b[2])
-            if j != i and overlap_x > 0.5 * min(a[3] - a[1], b[3] - b[1]) and gap_y < 0.25 * typical:
-                boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+            if (
+                j != i
+                and overlap_x > 0.5 * min(a[3] - a[1], b[3] - b[1])
+                and gap_y < 0.25 * typical
+            ):
+                boxes[i] = [
+                    min(a[0], b[0]),
+                    min(a[1], b[1]),
+                    max(a[2], b[2]),
+                    max(a[3], b[3]),
+                ]
                 del boxes[j]
                 i = 0  # the grown box may now meet others
                 break
@@ -114,7 +136,9 @@ def group_lines(bboxes):
     heights = boxes[:, 2] - boxes[:, 0]
     for i, (y1, x1, y2, x2) in enumerate(boxes):
         overlap = np.minimum(y2, boxes[:, 2]) - np.maximum(y1, boxes[:, 0])
-        right = (boxes[:, 1] + boxes[:, 3] > x1 + x2) & (overlap >= 0.5 * np.minimum(heights[i], heights))
+        right = (boxes[:, 1] + boxes[:, 3] > x1 + x2) & (
+            overlap >= 0.5 * np.minimum(heights[i], heights)
+        )
         right[i] = False
         if right.any():
             j = np.flatnonzero(right)[np.argmin(boxes[right, 1])]
@@ -137,7 +161,9 @@ def word_breaks(lines):
     if not heights:
         return []
     h = np.median(heights)
-    gaps = [np.array([(b[1] - a[3]) / h for a, b in zip(line, line[1:])]) for line in lines]
+    gaps = [
+        np.array([(b[1] - a[3]) / h for a, b in zip(line, line[1:])]) for line in lines
+    ]
     every = np.concatenate(gaps + [np.zeros(0)])
     threshold = np.inf
     if len(every) >= 2:
@@ -147,14 +173,20 @@ def word_breaks(lines):
             if len(large) == 0 or len(small) == 0:
                 break
             cut = (small.mean() + large.mean()) / 2
-        if len(large) and len(small) and large.mean() > max(2 * max(small.mean(), 0.1), 0.6):
+        if (
+            len(large)
+            and len(small)
+            and large.mean() > max(2 * max(small.mean(), 0.1), 0.6)
+        ):
             threshold = cut
     return [list(g > threshold) for g in gaps]
 
 
 @dataclass
 class CropStyle:
-    """How training images frame a character: its largest extent and stroke width, in pixels of 32."""
+    """How training images frame a character: its largest extent and its stroke width,
+    in pixels of the 32x32 box."""
+
     extent: float = 26.0
     stroke: float = 3.6
     blur: float = 0.6
@@ -173,19 +205,23 @@ class CropStyle:
 
 
 def prepare_crop(mask, style):
-    """One character's binary mask -> a NIST36-style row: framed, thickened, dark on white, transposed."""
+    """One character's binary mask as a NIST36-style row: framed, thickened, dark on white,
+    transposed."""
     stroke = mask.sum() / max(skeletonize(mask).sum(), 1)  # in the mask's pixels
     grow = (style.stroke * max(mask.shape) / style.extent - stroke) / 2
     if grow > 0.5:  # thicken thin pen strokes by exactly grow pixels on each side
         mask = np.pad(mask, int(np.ceil(grow)))
         mask = ndimage.distance_transform_edt(~mask) <= grow
     scale = style.extent / max(mask.shape)
-    small = resize(mask.astype(float), (max(round(mask.shape[0] * scale), 1), max(round(mask.shape[1] * scale), 1)),
-                   anti_aliasing=True)
+    small = resize(
+        mask.astype(float),
+        (max(round(mask.shape[0] * scale), 1), max(round(mask.shape[1] * scale), 1)),
+        anti_aliasing=True,
+    )
     canvas = np.zeros((32, 32))
     sh, sw = min(small.shape[0], 32), min(small.shape[1], 32)
     top, left = (32 - sh) // 2, (32 - sw) // 2
-    canvas[top:top + sh, left:left + sw] = small[:sh, :sw]
+    canvas[top : top + sh, left : left + sw] = small[:sh, :sw]
     canvas = np.clip(ndimage.gaussian_filter(canvas, style.blur), 0, 1)
     return (1 - canvas).T.reshape(-1)
 
@@ -193,6 +229,7 @@ def prepare_crop(mask, style):
 @dataclass
 class Reading:
     """What read_text found: the text lines, and per line the boxes and prepared crops."""
+
     lines: list
     boxes: list
     crops: list
@@ -205,10 +242,15 @@ def read_text(image, params, style):
     breaks = word_breaks(lines)
     text, crops = [], []
     for line, spaces in zip(lines, breaks):
-        rows = np.stack([prepare_crop(bw[y1:y2, x1:x2] > 0.5, style) for y1, x1, y2, x2 in line])
+        rows = np.stack(
+            [prepare_crop(bw[y1:y2, x1:x2] > 0.5, style) for y1, x1, y2, x2 in line]
+        )
         probs = classifier_probs(params, rows.astype(params["Wlayer1"].dtype))
         starts = [0] + [k + 1 for k, space in enumerate(spaces) if space] + [len(rows)]
-        words = ["".join(CLASSES[k] for k in decode_word(probs[a:b])) for a, b in zip(starts, starts[1:])]
+        words = [
+            "".join(CLASSES[k] for k in decode_word(probs[a:b]))
+            for a, b in zip(starts, starts[1:])
+        ]
         text.append(" ".join(words))
         crops.append(rows)
     return Reading(text, lines, crops)
@@ -224,7 +266,11 @@ def decode_word(probs):
     """
     letters = np.log(probs[:, :26].sum(axis=1) + 1e-12).sum()
     digits = np.log(probs[:, 26:].sum(axis=1) + 1e-12).sum()
-    return probs[:, :26].argmax(axis=1) if letters >= digits else 26 + probs[:, 26:].argmax(axis=1)
+    return (
+        probs[:, :26].argmax(axis=1)
+        if letters >= digits
+        else 26 + probs[:, 26:].argmax(axis=1)
+    )
 
 
 def edit_distance(a, b):
@@ -235,6 +281,36 @@ def edit_distance(a, b):
         for j, cb in enumerate(b, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
     return row[-1]
+
+
+def misreadings(lines, truth):
+    """The character errors of a reading, as (true, read) pairs along an edit-distance alignment.
+
+    Spaces are ignored; a missed character reads as "", an extra one is ("", read).
+    """
+    got, want = "".join(lines).replace(" ", ""), "".join(truth).replace(" ", "")
+    cost = np.zeros((len(want) + 1, len(got) + 1), dtype=int)
+    cost[:, 0], cost[0, :] = np.arange(len(want) + 1), np.arange(len(got) + 1)
+    for i in range(1, len(want) + 1):
+        for j in range(1, len(got) + 1):
+            cost[i, j] = min(
+                cost[i - 1, j] + 1,
+                cost[i, j - 1] + 1,
+                cost[i - 1, j - 1] + (want[i - 1] != got[j - 1]),
+            )
+    errors, i, j = [], len(want), len(got)
+    while i or j:
+        if i and j and cost[i, j] == cost[i - 1, j - 1] + (want[i - 1] != got[j - 1]):
+            if want[i - 1] != got[j - 1]:
+                errors.append((want[i - 1], got[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and cost[i, j] == cost[i - 1, j] + 1:
+            errors.append((want[i - 1], ""))
+            i -= 1
+        else:
+            errors.append(("", got[j - 1]))
+            j -= 1
+    return errors[::-1]
 
 
 def char_accuracy(lines, truth):

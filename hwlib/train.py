@@ -1,11 +1,22 @@
 """Training loops for Q2-Q4, built only from the handout's functions in hwlib.nn."""
+
 import math
 
 import numpy as np
 
-from .nn import (backwards, compute_loss_and_acc, forward, get_random_batches,
-                 initialize_weights, linear_deriv, relu, relu_deriv, sigmoid,
-                 sigmoid_deriv, softmax)
+from .nn import (
+    backwards,
+    compute_loss_and_acc,
+    forward,
+    get_random_batches,
+    initialize_weights,
+    linear_deriv,
+    relu,
+    relu_deriv,
+    sigmoid,
+    sigmoid_deriv,
+    softmax,
+)
 
 
 def sgd_update(params, lr, momentum=0.0):
@@ -17,7 +28,7 @@ def sgd_update(params, lr, momentum=0.0):
     The updates are done in place, without temporary arrays.
     """
     for key in [k for k in params if k.startswith("grad_")]:
-        name = key[len("grad_"):]
+        name = key[len("grad_") :]
         step = params[key]
         step *= lr
         if momentum:
@@ -62,9 +73,22 @@ def evaluate_classifier(params, x, y):
     return loss / len(x), acc
 
 
-def train_classifier(x, y, valid=None, hidden=64, epochs=50, batch_size=32, lr=0.01,
-                     momentum=0.0, reshuffle=True, anneal=False, shift=0, seed=0, log_every=1,
-                     progress=False):
+def train_classifier(
+    x,
+    y,
+    valid=None,
+    hidden=64,
+    epochs=50,
+    batch_size=32,
+    lr=0.01,
+    momentum=0.0,
+    reshuffle=True,
+    anneal=False,
+    shift=0,
+    seed=0,
+    log_every=1,
+    progress=False,
+):
     """Mini-batch SGD on the classifier; returns (params, history).
 
     lr multiplies the gradient of the loss summed over a batch, as in the handout.
@@ -79,7 +103,10 @@ def train_classifier(x, y, valid=None, hidden=64, epochs=50, batch_size=32, lr=0
     y = np.ascontiguousarray(y, dtype=np.float32)
     params = init_classifier(x.shape[1], hidden, y.shape[1], seed)
     if valid is not None:
-        valid = (valid[0].astype(np.float32), valid[1])  # converted once, not every epoch
+        valid = (
+            valid[0].astype(np.float32),
+            valid[1],
+        )  # converted once, not every epoch
     rng = np.random.default_rng(seed + 1)
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
     # Drawn once, as the handout does. Shifting redraws them from the first epoch on; the
@@ -88,7 +115,9 @@ def train_classifier(x, y, valid=None, hidden=64, epochs=50, batch_size=32, lr=0
     padded = pad_images(x, shift) if shift else None
     for epoch in _epochs(epochs, progress):
         if shift:
-            batches = get_random_batches(random_shift(padded, shift, rng), y, batch_size, rng=rng)
+            batches = get_random_batches(
+                random_shift(padded, shift, rng), y, batch_size, rng=rng
+            )
         elif reshuffle and epoch > 0:
             batches = get_random_batches(x, y, batch_size, rng=rng)
         rate = lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)) if anneal else lr
@@ -114,8 +143,11 @@ def train_classifier(x, y, valid=None, hidden=64, epochs=50, batch_size=32, lr=0
 def pad_images(x, margin):
     """The 32x32 images in the rows of x, with margin pixels of paper (1.0) around them."""
     side = int(round(np.sqrt(x.shape[1])))
-    return np.pad(x.reshape(len(x), side, side), ((0, 0), (margin, margin), (margin, margin)),
-                  constant_values=1.0)
+    return np.pad(
+        x.reshape(len(x), side, side),
+        ((0, 0), (margin, margin), (margin, margin)),
+        constant_values=1.0,
+    )
 
 
 def random_shift(padded, margin, rng, groups=64):
@@ -128,13 +160,19 @@ def random_shift(padded, margin, rng, groups=64):
     n, side = len(padded), padded.shape[1] - 2 * margin
     out = np.empty((n, side, side), dtype=padded.dtype)
     bounds = np.linspace(0, n, groups + 1).astype(int)
-    for lo, hi, (dy, dx) in zip(bounds[:-1], bounds[1:], rng.integers(0, 2 * margin + 1, size=(groups, 2))):
-        out[lo:hi] = padded[lo:hi, dy:dy + side, dx:dx + side]
+    for lo, hi, (dy, dx) in zip(
+        bounds[:-1], bounds[1:], rng.integers(0, 2 * margin + 1, size=(groups, 2))
+    ):
+        out[lo:hi] = padded[lo:hi, dy : dy + side, dx : dx + side]
     return out.reshape(n, side * side)
 
 
-AUTOENCODER_LAYERS = [("layer1", relu, relu_deriv), ("hidden", relu, relu_deriv),
-                      ("hidden2", relu, relu_deriv), ("output", sigmoid, sigmoid_deriv)]
+AUTOENCODER_LAYERS = [
+    ("layer1", relu, relu_deriv),
+    ("hidden", relu, relu_deriv),
+    ("hidden2", relu, relu_deriv),
+    ("output", sigmoid, sigmoid_deriv),
+]
 
 
 def init_autoencoder(in_size, hidden, seed, dtype=np.float32):
@@ -162,7 +200,7 @@ def psnr_per_image(x, out):
     same as skimage.metrics.peak_signal_noise_ratio(x_i, out_i, data_range=1.0).
     """
     diff = np.asarray(x, dtype=np.float64) - np.asarray(out, dtype=np.float64)
-    return -10 * np.log10(np.mean(diff ** 2, axis=1))
+    return -10 * np.log10(np.mean(diff**2, axis=1))
 
 
 def autoencoder_step(params, xb):
@@ -171,16 +209,29 @@ def autoencoder_step(params, xb):
     loss = float(np.vdot(diff, diff))
     delta = 2 * diff
     for name, _, activation_deriv in reversed(AUTOENCODER_LAYERS):
-        delta = backwards(delta, params, name, activation_deriv, grad_input=name != "layer1")
+        delta = backwards(
+            delta, params, name, activation_deriv, grad_input=name != "layer1"
+        )
     return loss
 
 
-def train_autoencoder(x, hidden=32, epochs=100, batch_size=36, lr=3e-5, momentum=0.9,
-                      decay=0.9, decay_every=20, seed=0, log_every=10, progress=False):
+def train_autoencoder(
+    x,
+    hidden=32,
+    epochs=100,
+    batch_size=36,
+    lr=3e-5,
+    momentum=0.9,
+    decay=0.9,
+    decay_every=20,
+    seed=0,
+    log_every=10,
+    progress=False,
+):
     """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every epochs.
 
-    New random batches are drawn every epoch. Returns (params, losses) with the training loss per epoch, summed over the epoch's
-    batches and divided by the number of images.
+    New random batches are drawn every epoch. Returns (params, losses) with the training
+    loss per epoch, summed over the epoch's batches and divided by the number of images.
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     params = init_autoencoder(x.shape[1], hidden, seed)
@@ -207,5 +258,6 @@ def _autoencoder_update(params, xb, lr, momentum):
 def _epochs(epochs, progress):
     if progress:
         from tqdm.auto import trange
+
         return trange(epochs, desc="epochs", leave=False)
     return range(epochs)

@@ -1,5 +1,6 @@
 """Shared fixtures: the real data folder and headless Chromium (each skipped, with the reason,
 when it is absent)."""
+
 import os
 import shutil
 from pathlib import Path
@@ -12,7 +13,9 @@ def real_data():
     """The folder named by HW5_REAL_DATA, with emnist36/ and images/ in it."""
     folder = os.environ.get("HW5_REAL_DATA")
     if not folder:
-        pytest.skip("HW5_REAL_DATA is not set: no real handwriting or course photos to test on")
+        pytest.skip(
+            "HW5_REAL_DATA is not set: no real handwriting or course photos to test on"
+        )
     folder = Path(folder)
     if not (folder / "emnist36").is_dir() or not (folder / "images").is_dir():
         pytest.fail(f"HW5_REAL_DATA={folder} has no emnist36/ and images/ folders")
@@ -23,6 +26,7 @@ def real_data():
 def isolated_cache(tmp_path, monkeypatch):
     """Point hwlib's caches at a temporary folder."""
     from hwlib import data
+
     monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
     return tmp_path / "cache"
 
@@ -33,9 +37,19 @@ def browser():
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()

@@ -4,6 +4,7 @@ Both build the book with the README's commands (make book, make pdf), on the dat
 make test sets (the built-in default). They skip, saying why, only where the machine
 lacks Chromium or XeLaTeX; CI installs both.
 """
+
 import functools
 import http.server
 import re
@@ -16,8 +17,13 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS = ["Q1 Theory", "Q2 A fully connected network", "Q3 Training models on NIST36",
-             "Q4 An autoencoder for image compression", "Q5 Extracting text from images"]
+QUESTIONS = [
+    "Q1 Theory",
+    "Q2 A fully connected network",
+    "Q3 Training models on NIST36",
+    "Q4 An autoencoder for image compression",
+    "Q5 Extracting text from images",
+]
 
 
 def make(target):
@@ -27,12 +33,15 @@ def make(target):
 
 def toc_pages():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [toc["root"]] + [
+        c["file"] for part in toc["parts"] for c in part["chapters"]
+    ]
 
 
 def glued(notebook, key):
     """The text a notebook glued under key, read from its stored outputs."""
     import nbformat
+
     nb = nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -44,18 +53,30 @@ def glued(notebook, key):
 @pytest.fixture(scope="module")
 def pdf_text():
     if shutil.which("xelatex") is None:
-        pytest.skip("xelatex is not installed: see the README for the TeX packages that make pdf needs")
+        pytest.skip(
+            "xelatex is not installed: see the README for the TeX packages that make pdf needs"
+        )
     make("pdf")
     from pypdf import PdfReader
-    pages = [page.extract_text() or "" for page in PdfReader(ROOT / "_build" / "pdf" / "book.pdf").pages]
-    return [re.sub(r"\s+", "", p) for p in pages]  # the extractor drops some spaces in headings
+
+    pages = [
+        page.extract_text() or ""
+        for page in PdfReader(ROOT / "_build" / "pdf" / "book.pdf").pages
+    ]
+    return [
+        re.sub(r"\s+", "", p) for p in pages
+    ]  # the extractor drops some spaces in headings
 
 
 def test_pdf_starts_each_question_on_its_own_page(pdf_text):
     starts = []
     for title in QUESTIONS:
         heading = re.sub(r"\s+", "", title).upper()
-        found = [i for i, page in enumerate(pdf_text) if page.upper().startswith("CHAPTER") and heading in page.upper()]
+        found = [
+            i
+            for i, page in enumerate(pdf_text)
+            if page.upper().startswith("CHAPTER") and heading in page.upper()
+        ]
         assert len(found) == 1, title
         starts.append(found[0])
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
@@ -63,8 +84,12 @@ def test_pdf_starts_each_question_on_its_own_page(pdf_text):
 
 def test_pdf_shows_the_notebooks_key_numbers(pdf_text):
     text = "".join(pdf_text)
-    for notebook, key in [("q2_network", "q2_total_loss"), ("q3_training", "q3_test_acc"),
-                          ("q3_training", "q3_valid_acc"), ("q4_autoencoder", "q4_psnr")]:
+    for notebook, key in [
+        ("q2_network", "q2_total_loss"),
+        ("q3_training", "q3_test_acc"),
+        ("q3_training", "q3_valid_acc"),
+        ("q4_autoencoder", "q4_psnr"),
+    ]:
         assert glued(notebook, key) in text, key
     for value in glued("q5_text_extraction", "q5_char_acc").split(", "):
         assert value in text
@@ -76,9 +101,11 @@ def site():
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
     make("book")
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
     handler = functools.partial(Quiet, directory=ROOT / "_build" / "html")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -90,24 +117,45 @@ def site():
 def test_every_page_loads_with_images_and_typeset_math(site, browser, page_name):
     page = browser.new_page()
     errors, outside = [], []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on(
+        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
+    )
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(site) else None)
+    page.on(
+        "request",
+        lambda req: outside.append(req.url) if not req.url.startswith(site) else None,
+    )
     page.goto(f"{site}/{page_name}.html", wait_until="networkidle")
     assert errors == []
     assert outside == []  # everything, MathJax included, comes from the book itself
-    broken = page.evaluate("Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    broken = page.evaluate(
+        "Array.from(document.images)"
+        ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
     assert broken == []
     if page_name.startswith("notebooks/"):
-        assert page.evaluate("document.images.length") > 0 or page_name.endswith("q1_theory")
+        assert page.evaluate("document.images.length") > 0 or page_name.endswith(
+            "q1_theory"
+        )
     if page.evaluate("document.querySelectorAll('.math').length") > 0:
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30000)
+        page.wait_for_function(
+            "window.MathJax && MathJax.startup && MathJax.startup.promise",
+            timeout=30000,
+        )
         page.evaluate("MathJax.startup.promise")
-        typeset = page.evaluate("document.querySelectorAll('.math mjx-container').length")
+        typeset = page.evaluate(
+            "document.querySelectorAll('.math mjx-container').length"
+        )
         assert typeset == page.evaluate("document.querySelectorAll('.math').length")
         visible = page.evaluate("document.body.innerText")
-        assert "$$" not in visible and "\\frac" not in visible and "\\begin{" not in visible
+        assert (
+            "$$" not in visible
+            and "\\frac" not in visible
+            and "\\begin{" not in visible
+        )
     if page_name == "notebooks/q1_theory":
         (ROOT / "_build" / "screenshots").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ROOT / "_build" / "screenshots" / "q1_theory.png"), full_page=False)
+        page.screenshot(
+            path=str(ROOT / "_build" / "screenshots" / "q1_theory.png"), full_page=False
+        )
     page.close()

@@ -1,4 +1,5 @@
 """The data layer: source choice, validation of the course files, the built-in default, fetching."""
+
 import io
 import time
 import zipfile
@@ -13,8 +14,10 @@ from hwlib.data import DataError, read_nist36
 
 def write_mat(path, split="train", n=5, **overrides):
     rng = np.random.default_rng(0)
-    arrays = {f"{split}_data": rng.uniform(size=(n, 1024)),
-              f"{split}_labels": np.eye(36)[rng.integers(0, 36, size=n)]}
+    arrays = {
+        f"{split}_data": rng.uniform(size=(n, 1024)),
+        f"{split}_labels": np.eye(36)[rng.integers(0, 36, size=n)],
+    }
     arrays.update(overrides)
     scipy.io.savemat(path, arrays)
     return path
@@ -26,17 +29,46 @@ def test_reads_a_valid_file(tmp_path):
     assert x.dtype == np.float64 and x.flags.c_contiguous
 
 
-@pytest.mark.parametrize("problem, make, message", [
-    ("missing", lambda p: p, "file not found"),
-    ("corrupt", lambda p: p.write_bytes(b"this is not a mat file" * 20) and p, "not a readable .mat file"),
-    ("truncated", lambda p: p.write_bytes(write_mat(p).read_bytes()[:3000]) and p, "not a readable .mat file"),
-    ("wrong key", lambda p: write_mat(p, split="valid"), "no 'train_data' array"),
-    ("wrong shape", lambda p: write_mat(p, train_data=np.zeros((5, 1000))), "expected N x 1024"),
-    ("labels count", lambda p: write_mat(p, train_labels=np.eye(36)[:4]), "train_labels has shape"),
-    ("not one-hot", lambda p: write_mat(p, train_labels=np.full((5, 36), 1 / 36)), "not one-hot"),
-    ("out of range", lambda p: write_mat(p, train_data=np.full((5, 1024), 255.0)), "expected [0, 1]"),
-])
-def test_bad_files_give_errors_that_name_the_file_and_the_problem(tmp_path, problem, make, message):
+@pytest.mark.parametrize(
+    "problem, make, message",
+    [
+        ("missing", lambda p: p, "file not found"),
+        (
+            "corrupt",
+            lambda p: p.write_bytes(b"this is not a mat file" * 20) and p,
+            "not a readable .mat file",
+        ),
+        (
+            "truncated",
+            lambda p: p.write_bytes(write_mat(p).read_bytes()[:3000]) and p,
+            "not a readable .mat file",
+        ),
+        ("wrong key", lambda p: write_mat(p, split="valid"), "no 'train_data' array"),
+        (
+            "wrong shape",
+            lambda p: write_mat(p, train_data=np.zeros((5, 1000))),
+            "expected N x 1024",
+        ),
+        (
+            "labels count",
+            lambda p: write_mat(p, train_labels=np.eye(36)[:4]),
+            "train_labels has shape",
+        ),
+        (
+            "not one-hot",
+            lambda p: write_mat(p, train_labels=np.full((5, 36), 1 / 36)),
+            "not one-hot",
+        ),
+        (
+            "out of range",
+            lambda p: write_mat(p, train_data=np.full((5, 1024), 255.0)),
+            "expected [0, 1]",
+        ),
+    ],
+)
+def test_bad_files_give_errors_that_name_the_file_and_the_problem(
+    tmp_path, problem, make, message
+):
     path = tmp_path / "nist36_train.mat"
     make(path)
     with pytest.raises(DataError) as err:
@@ -84,7 +116,9 @@ def test_the_builtin_default_is_real_handwriting_in_the_course_format(monkeypatc
         assert x.dtype == np.float64 and x.min() >= 0 and x.max() <= 1
         np.testing.assert_array_equal(y.sum(axis=0), per_class)
         images = x.reshape(-1, 32, 32)
-        assert images[:, [0, -1], :].mean() > 0.95 and images[:, :, [0, -1]].mean() > 0.95  # paper
+        assert (
+            images[:, [0, -1], :].mean() > 0.95 and images[:, :, [0, -1]].mean() > 0.95
+        )  # paper
         assert 0.05 < (x < 0.5).mean() < 0.35  # dark ink
     assert_upright(x, y)
 
@@ -99,8 +133,12 @@ def test_loading_the_builtin_set_is_fast():
 def test_the_builtin_set_is_small_and_documented():
     assert data.BUILTIN_FILE.stat().st_size < 8_000_000
     provenance = (data.BUILTIN_FILE.parent / "EMNIST36.md").read_text()
-    for fact in ["arXiv:1702.05373", "Special Database 19", "230 training, 70 validation and 50 test",
-                 "https://www.nist.gov/open/license"]:
+    for fact in [
+        "arXiv:1702.05373",
+        "Special Database 19",
+        "230 training, 70 validation and 50 test",
+        "https://www.nist.gov/open/license",
+    ]:
         assert fact in provenance
 
 
@@ -139,7 +177,9 @@ def test_composed_photos_use_each_test_image_at_most_once_and_of_the_right_class
     test_x, test_y = data.load_nist36("test", data.Source(data.BUILTIN))
     rows = RecordedRows(test_x)
     pages.compose_photos(data.PHOTO_TEXT, rows, test_y, seed=0)
-    written = "".join("".join(lines).replace(" ", "") for lines in data.PHOTO_TEXT.values())
+    written = "".join(
+        "".join(lines).replace(" ", "") for lines in data.PHOTO_TEXT.values()
+    )
     assert len(rows.used) == len(written) == len(set(rows.used))
     labels = test_y.argmax(axis=1)
     assert "".join(data.CLASSES[labels[i]] for i in rows.used) == written
@@ -156,6 +196,7 @@ def test_describing_a_source_names_no_absolute_path(tmp_path):
 def test_save_npz_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError("disk full")
+
     monkeypatch.setattr(np, "savez_compressed", fail)
     with pytest.raises(OSError):
         data.save_npz(tmp_path / "a.npz", {"x": np.zeros(3)})
@@ -175,8 +216,11 @@ def test_fetch_offline_fails_cleanly_and_leaves_data_as_it_was(tmp_path, monkeyp
 
     def offline(*args, **kwargs):
         raise requests.exceptions.ConnectionError("no route to host")
+
     monkeypatch.setattr(pooch, "retrieve", offline)
-    with pytest.raises(DataError, match="could not download .*data.zip.*run 'make data' again"):
+    with pytest.raises(
+        DataError, match="could not download .*data.zip.*run 'make data' again"
+    ):
         data.fetch(tmp_path / "data")
     assert not (tmp_path / "data").exists()
     (tmp_path / "data").mkdir()
@@ -195,16 +239,24 @@ def fake_zip(path, members):
 
 def test_fetch_checks_the_size_and_unpacks_only_what_is_needed(tmp_path, monkeypatch):
     import pooch
+
     mats = {f"data/{name}": io.BytesIO() for name in data.NIST36_FILES}
-    for name, buf in mats.items():
+    for buf in mats.values():
         scipy.io.savemat(buf, {"x": np.zeros(2)})
-    archive = fake_zip(tmp_path / "data.zip", {**{k: v.getvalue() for k, v in mats.items()}, "data/other.mat": b"x"})
+    archive = fake_zip(
+        tmp_path / "data.zip",
+        {**{k: v.getvalue() for k, v in mats.items()}, "data/other.mat": b"x"},
+    )
     monkeypatch.setattr(pooch, "retrieve", lambda *a, **k: str(archive))
     monkeypatch.setitem(data.COURSE_ZIPS, "data.zip", archive.stat().st_size)
     monkeypatch.setitem(data.COURSE_ZIPS, "images.zip", None)
-    with pytest.raises(DataError, match="images.zip: downloaded"):  # data.zip passes, images.zip is checked next
+    with pytest.raises(
+        DataError, match="images.zip: downloaded"
+    ):  # data.zip passes, images.zip is checked next
         data.fetch(tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(data.NIST36_FILES)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        data.NIST36_FILES
+    )
     archive = fake_zip(tmp_path / "data.zip", {"data/nist36_train.mat": b"x"})
     monkeypatch.setitem(data.COURSE_ZIPS, "data.zip", archive.stat().st_size + 1)
     with pytest.raises(DataError, match=r"data.zip: downloaded \d+ bytes, expected"):
@@ -213,11 +265,16 @@ def test_fetch_checks_the_size_and_unpacks_only_what_is_needed(tmp_path, monkeyp
 
 
 def test_unpack_verifies_photo_checksums(tmp_path):
-    archive = fake_zip(tmp_path / "images.zip", {"images/01_list.jpg": b"not the course photo"})
+    archive = fake_zip(
+        tmp_path / "images.zip", {"images/01_list.jpg": b"not the course photo"}
+    )
     with pytest.raises(DataError, match="does not match the course photo"):
         data._unpack(archive, ["01_list.jpg"], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images.zip"]
-    archive = fake_zip(tmp_path / "data.zip", {"data/nist36_test.mat": b"payload", "data/extra.bin": b"no"})
+    archive = fake_zip(
+        tmp_path / "data.zip",
+        {"data/nist36_test.mat": b"payload", "data/extra.bin": b"no"},
+    )
     data._unpack(archive, ["nist36_test.mat"], tmp_path)
     assert (tmp_path / "nist36_test.mat").read_bytes() == b"payload"
     assert not (tmp_path / "extra.bin").exists()

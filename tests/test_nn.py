@@ -1,12 +1,25 @@
 """The Q2 network core, checked against finite differences and hand-computed answers."""
+
 import warnings
 
 import numpy as np
 import pytest
 
-from hwlib.nn import (backwards, compute_loss_and_acc, forward, get_random_batches,
-                      gradient_check, initialize_weights, linear_deriv, linear, relu,
-                      relu_deriv, sigmoid, sigmoid_deriv, softmax)
+from hwlib.nn import (
+    backwards,
+    compute_loss_and_acc,
+    forward,
+    get_random_batches,
+    gradient_check,
+    initialize_weights,
+    linear,
+    linear_deriv,
+    relu,
+    relu_deriv,
+    sigmoid,
+    sigmoid_deriv,
+    softmax,
+)
 
 
 def two_layer_net(rng, d=5, h=7, k=4):
@@ -99,7 +112,9 @@ def test_sigmoid_saturates_without_warnings():
     np.testing.assert_array_equal(s, [0.0, 0.5, 1.0])
     x = np.linspace(-8, 8, 33)
     np.testing.assert_allclose(sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-12)
-    np.testing.assert_allclose(sigmoid_deriv(sigmoid(x)), np.exp(-x) / (1 + np.exp(-x)) ** 2, rtol=1e-9)
+    np.testing.assert_allclose(
+        sigmoid_deriv(sigmoid(x)), np.exp(-x) / (1 + np.exp(-x)) ** 2, rtol=1e-9
+    )
 
 
 def test_softmax_rows_sum_to_one_and_are_translation_invariant():
@@ -145,15 +160,21 @@ def test_random_batches_partition_the_data():
 
 def test_loss_and_accuracy_on_a_hand_computed_example():
     y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]])
-    probs = np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1]])
+    probs = np.array(
+        [[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1]]
+    )
     loss, acc = compute_loss_and_acc(y, probs)
-    assert loss == pytest.approx(-(np.log(0.5) + np.log(0.8) + np.log(0.1) + np.log(0.2)))
+    assert loss == pytest.approx(
+        -(np.log(0.5) + np.log(0.8) + np.log(0.1) + np.log(0.2))
+    )
     assert acc == pytest.approx(0.5)
 
 
 def test_loss_is_finite_when_a_probability_underflows():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss, acc = compute_loss_and_acc(np.array([[0, 1]]), softmax(np.array([[0.0, -1e4]])))
+        loss, acc = compute_loss_and_acc(
+            np.array([[0, 1]]), softmax(np.array([[0.0, -1e4]]))
+        )
     assert np.isfinite(loss) and loss > 700
     assert acc == 0.0

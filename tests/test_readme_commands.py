@@ -3,6 +3,7 @@
 make book and make pdf run in test_book.py, make test is this run itself, and
 `python -m hwlib read` runs in test_text.py. The rest run here.
 """
+
 import json
 import os
 import shutil
@@ -27,14 +28,23 @@ def readme_commands():
 
 
 def test_the_readme_names_the_commands_tested_here():
-    assert readme_commands() == {"book", "test", "lab", "pdf", "data", "notebooks", "bench"}
+    assert readme_commands() == {
+        "book",
+        "test",
+        "lab",
+        "pdf",
+        "data",
+        "notebooks",
+        "bench",
+    }
 
 
 def project_copy(tmp_path):
     """The project's tracked files in a fresh folder, their times kept (so make sees .venv
     as up to date), with the project's .venv linked in."""
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     copy = tmp_path / "project"
     for name in files:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
@@ -51,22 +61,35 @@ def test_make_notebooks_re_executes_every_notebook(tmp_path):
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(nb, path)
-    result = subprocess.run(["make", "notebooks"], cwd=copy, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "notebooks"], cwd=copy, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     for path in sorted((copy / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert all(c.execution_count for c in code), path.name
-        assert not any(o.output_type == "error" for c in code for o in c.outputs), path.name
+        assert not any(o.output_type == "error" for c in code for o in c.outputs), (
+            path.name
+        )
 
 
 def test_make_data_offline_fails_cleanly():
     data_dir = ROOT / "data"
     before = sorted(data_dir.rglob("*")) if data_dir.exists() else None
-    closed = "http://127.0.0.1:9"  # a proxy that refuses every connection: offline, anywhere
-    offline = dict(os.environ, http_proxy=closed, https_proxy=closed, HTTP_PROXY=closed,
-                   HTTPS_PROXY=closed)
-    result = subprocess.run(["make", "data"], cwd=ROOT, capture_output=True, text=True, env=offline)
+    closed = (
+        "http://127.0.0.1:9"  # a proxy that refuses every connection: offline, anywhere
+    )
+    offline = dict(
+        os.environ,
+        http_proxy=closed,
+        https_proxy=closed,
+        HTTP_PROXY=closed,
+        HTTPS_PROXY=closed,
+    )
+    result = subprocess.run(
+        ["make", "data"], cwd=ROOT, capture_output=True, text=True, env=offline
+    )
     assert result.returncode != 0
     assert "error: could not download" in result.stderr and "make data" in result.stderr
     assert "Traceback" not in result.stderr
@@ -74,8 +97,9 @@ def test_make_data_offline_fails_cleanly():
 
 
 def test_make_bench_runs():
-    result = subprocess.run(["make", "bench", "BENCH_ARGS=q3"], cwd=ROOT, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["make", "bench", "BENCH_ARGS=q3"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "built-in real handwriting" in result.stdout and "Q3" in result.stdout
 
@@ -94,32 +118,58 @@ class Lab:
         self.url = f"http://127.0.0.1:{self.port}"
         settings = tmp_path / "lab-settings"
         # Render every cell (no windowing), so that the page holds the whole notebook.
-        tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+        tracker = (
+            settings
+            / "@jupyterlab"
+            / "notebook-extension"
+            / "tracker.jupyterlab-settings"
+        )
         tracker.parent.mkdir(parents=True)
         tracker.write_text(json.dumps({"windowingMode": "none"}))
-        news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        news = (
+            settings
+            / "@jupyterlab"
+            / "apputils-extension"
+            / "notification.jupyterlab-settings"
+        )
         news.parent.mkdir(parents=True)
         news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings),
-                   JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-        args = (f"--no-browser --ip=127.0.0.1 --port={self.port} --ServerApp.port_retries=0 "
-                f"--IdentityProvider.token={self.token}")
+        env = dict(
+            os.environ,
+            JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        )
+        args = (
+            f"--no-browser --ip=127.0.0.1 --port={self.port} --ServerApp.port_retries=0 "
+            f"--IdentityProvider.token={self.token}"
+        )
         self.log = tmp_path / "lab.log"
-        self.process = subprocess.Popen(["make", "lab", f"LAB_ARGS={args}"], cwd=cwd, env=env,
-                                        stdout=self.log.open("w"), stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            ["make", "lab", f"LAB_ARGS={args}"],
+            cwd=cwd,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"make lab exited with {self.process.returncode}:\n"
-                            + self.log.read_text()[-3000:])
+                pytest.fail(
+                    f"make lab exited with {self.process.returncode}:\n"
+                    + self.log.read_text()[-3000:]
+                )
             try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2):
+                with urllib.request.urlopen(
+                    f"{self.url}/api/status?token={self.token}", timeout=2
+                ):
                     return
             except OSError:
                 time.sleep(0.5)
         self.stop()
-        pytest.fail("JupyterLab did not answer within 90 s:\n" + self.log.read_text()[-3000:])
+        pytest.fail(
+            "JupyterLab did not answer within 90 s:\n" + self.log.read_text()[-3000:]
+        )
 
     def stop(self):
         if self.process.poll() is None:
@@ -134,7 +184,9 @@ class Lab:
 def test_make_lab_starts_jupyterlab_with_the_projects_kernel(tmp_path):
     lab = Lab(tmp_path)
     try:
-        with urllib.request.urlopen(f"{lab.url}/api/kernelspecs?token={lab.token}") as r:
+        with urllib.request.urlopen(
+            f"{lab.url}/api/kernelspecs?token={lab.token}"
+        ) as r:
             specs = json.load(r)
         with urllib.request.urlopen(f"{lab.url}/api/contents?token={lab.token}") as r:
             listing = {item["name"] for item in json.load(r)["content"]}
@@ -152,7 +204,9 @@ def test_a_student_runs_the_q2_notebook_in_jupyterlab(tmp_path, browser):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{lab.url}/lab/tree/q2_network.ipynb?token={lab.token}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000)
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000
+        )
         page.click("text=Run", timeout=10000)
         page.click("li[data-command='runmenu:run-all']", timeout=10000)
         cells = page.locator(".jp-Notebook .jp-CodeCell")
@@ -160,11 +214,16 @@ def test_a_student_runs_the_q2_notebook_in_jupyterlab(tmp_path, browser):
         assert count >= 10
         prompts = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
         page.wait_for_function(
-            f"""() => {{
-                const p = Array.from(document.querySelectorAll("{prompts}")).map(e => e.textContent);
+            rf"""() => {{
+                const p = Array.from(document.querySelectorAll("{prompts}"))
+                    .map(e => e.textContent);
                 return p.length === {count} && p.every(t => /^\[\d+\]:$/.test(t.trim()));
-            }}""", timeout=180000)
-        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            }}""",
+            timeout=180000,
+        )
+        errors = page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        )
         assert errors.count() == 0, errors.all_inner_texts()
         page.get_by_text("Wlayer1: relative error").first.scroll_into_view_if_needed()
         assert page.get_by_text("Wlayer1: relative error").first.is_visible()

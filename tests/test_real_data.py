@@ -2,6 +2,7 @@
 
 These read the folder named by HW5_REAL_DATA and skip, saying why, without it.
 """
+
 import json
 
 import pytest
@@ -30,7 +31,10 @@ def test_q5_reads_the_course_photos_with_the_q31_network(real_data, builtin):
     style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
     for photo in data.load_photos(data.Source("course", real_data)):
         reading = text.read_text(photo.image, params, style)
-        assert text.char_accuracy(reading.lines, photo.lines) >= 0.85, (photo.name, reading.lines)
+        assert text.char_accuracy(reading.lines, photo.lines) >= 0.85, (
+            photo.name,
+            reading.lines,
+        )
         assert len(reading.lines) == len(photo.lines), photo.name
         spaces = [text.same_spaces(a, b) for a, b in zip(reading.lines, photo.lines)]
         if photo.spaces_meaningful:

@@ -1,4 +1,5 @@
 """Q5's reader: detection, lines, words, crops and scoring, on images with known answers."""
+
 import subprocess
 import sys
 
@@ -7,9 +8,16 @@ import pytest
 from PIL import Image, ImageDraw
 
 from hwlib import data, pages, text
+from hwlib.text import (
+    decode_word,
+    edit_distance,
+    findLetters,
+    group_lines,
+    prepare_crop,
+    same_spaces,
+    word_breaks,
+)
 from hwlib.train import init_classifier
-from hwlib.text import (decode_word, edit_distance, findLetters, group_lines, prepare_crop,
-                        same_spaces, word_breaks)
 
 
 def page_with_blocks(blocks, shape=(300, 500), ink=40, paper=230):
@@ -22,8 +30,11 @@ def page_with_blocks(blocks, shape=(300, 500), ink=40, paper=230):
 
 
 def test_blank_pages_have_no_letters():
-    for image in [np.full((200, 300, 3), 255, np.uint8), np.full((50, 60), 0.8),
-                  np.random.default_rng(0).normal(0.8, 0.01, size=(200, 300)).clip(0, 1)]:
+    for image in [
+        np.full((200, 300, 3), 255, np.uint8),
+        np.full((50, 60), 0.8),
+        np.random.default_rng(0).normal(0.8, 0.01, size=(200, 300)).clip(0, 1),
+    ]:
         boxes, bw = findLetters(image)
         assert boxes == []
         assert bw.shape == image.shape[:2] and not bw.any()
@@ -31,12 +42,19 @@ def test_blank_pages_have_no_letters():
 
 def test_reading_a_blank_page_gives_no_text():
     params = init_classifier(1024, 64, 36, seed=0)
-    reading = text.read_text(np.full((300, 400, 3), 240, np.uint8), params, text.CropStyle())
+    reading = text.read_text(
+        np.full((300, 400, 3), 240, np.uint8), params, text.CropStyle()
+    )
     assert reading.lines == [] and reading.boxes == [] and reading.crops == []
 
 
 def test_finds_each_character_and_drops_specks():
-    blocks = [[50, 40, 90, 60], [50, 80, 90, 105], [52, 130, 88, 150], [150, 40, 190, 62]]
+    blocks = [
+        [50, 40, 90, 60],
+        [50, 80, 90, 105],
+        [52, 130, 88, 150],
+        [150, 40, 190, 62],
+    ]
     image = page_with_blocks(blocks + [[86, 112, 89, 115]])  # a dot after a character
     boxes, bw = findLetters(image)
     assert sorted(boxes) == sorted(blocks)
@@ -50,7 +68,13 @@ def test_accepts_any_image_type():
     rgba = np.concatenate([rgb, np.full(gray.shape + (1,), 255, np.uint8)], axis=2)
     expected = findLetters(gray)[0]
     assert len(expected) == 2
-    for image in [rgb, rgba, gray / 255.0, rgb.astype(np.float32) / 255, gray[..., None]]:
+    for image in [
+        rgb,
+        rgba,
+        gray / 255.0,
+        rgb.astype(np.float32) / 255,
+        gray[..., None],
+    ]:
         assert findLetters(image)[0] == expected
     with pytest.raises(ValueError, match="shape"):
         findLetters(np.zeros((4, 4, 2)))
@@ -66,14 +90,17 @@ def test_large_photos_are_processed_at_working_resolution_and_boxes_come_back_in
 
 def test_lines_that_slope_and_characters_of_different_heights():
     boxes = []
-    for row, top in enumerate([100, 220]):
+    for top in [100, 220]:
         for k in range(12):
             h = 40 if k % 3 else 60  # tall and short characters
             y = top + 4 * k  # the line slopes down by 44 px over its length
             boxes.append([y, 50 + 45 * k, y + h, 80 + 45 * k])
     order = np.random.default_rng(0).permutation(len(boxes))
     lines = group_lines([boxes[i] for i in order])
-    assert [sorted(order[i] for i in line) for line in lines] == [list(range(12)), list(range(12, 24))]
+    assert [sorted(order[i] for i in line) for line in lines] == [
+        list(range(12)),
+        list(range(12, 24)),
+    ]
     for line in lines:  # left to right
         xs = [boxes[order[i]][1] for i in line]
         assert xs == sorted(xs)
@@ -86,10 +113,15 @@ def test_word_breaks_follow_the_gaps_relative_to_the_page():
             boxes.append([0, x, h, x + 30])
             x += 30 + g
         return boxes
-    wide_letters = line([25, 30, 80, 22, 28, 90, 26])  # letters far apart, words farther
+
+    wide_letters = line(
+        [25, 30, 80, 22, 28, 90, 26]
+    )  # letters far apart, words farther
     no_words = line([27, 24, 30, 26])
-    assert word_breaks([wide_letters, no_words]) == [[False, False, True, False, False, True, False],
-                                                     [False] * 4]
+    assert word_breaks([wide_letters, no_words]) == [
+        [False, False, True, False, False, True, False],
+        [False] * 4,
+    ]
     assert word_breaks([line([20, 21, 19, 22])]) == [[False] * 4]
 
 
@@ -100,6 +132,7 @@ def test_decode_word_reads_whole_words_as_letters_or_digits():
             for char, value in spec.items():
                 row[data.CLASSES.index(char)] = value
         return p / p.sum(axis=1, keepdims=True)
+
     word = probs({"T": 0.9}, {"0": 0.5, "O": 0.4}, {"D": 0.8})
     assert "".join(data.CLASSES[k] for k in decode_word(word)) == "TOD"
     number = probs({"1": 0.8}, {"Z": 0.5, "2": 0.4}, {"3": 0.9})
@@ -117,19 +150,40 @@ def test_prepared_crops_look_like_training_images():
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     assert 24 <= rows[-1] - rows[0] + 1 <= 28  # the extent of training images
     assert 2 <= cols[-1] - cols[0] + 1 <= 5  # stroke thickened to about 3.6 px
-    assert abs((rows[0] + rows[-1]) / 2 - 15.5) <= 1 and abs((cols[0] + cols[-1]) / 2 - 15.5) <= 1
+    assert (
+        abs((rows[0] + rows[-1]) / 2 - 15.5) <= 1
+        and abs((cols[0] + cols[-1]) / 2 - 15.5) <= 1
+    )
+
+
+def test_misreadings_follow_the_alignment():
+    assert text.misreadings(["TO D0 LIST"], ["TO DO LIST"]) == [("O", "0")]
+    assert text.misreadings(["HAUE", "NAP"], ["HAVE", "A NAP"]) == [
+        ("V", "U"),
+        ("A", ""),
+    ]
+    assert text.misreadings(["ABXC"], ["ABC"]) == [("", "X")]
+    assert text.misreadings(["SAME"], ["SAME"]) == []
+    for got, want in [("KITTEN", "SITTING"), ("DCAP", "DEEP"), ("", "AB")]:
+        assert len(text.misreadings([got], [want])) == edit_distance(got, want)
 
 
 def test_edit_distance_and_scores():
     assert edit_distance("kitten", "sitting") == 3
     assert edit_distance("", "abc") == 3 and edit_distance("abc", "abc") == 0
-    assert text.char_accuracy(["TO D0 LIST"], ["TO DO LIST"]) == pytest.approx(1 - 1 / 8)
+    assert text.char_accuracy(["TO D0 LIST"], ["TO DO LIST"]) == pytest.approx(
+        1 - 1 / 8
+    )
     assert text.char_accuracy([], ["AB"]) == 0.0
-    assert same_spaces("T0 D0 LIST", "TO DO LIST") and not same_spaces("TODO LIST", "TO DO LIST")
+    assert same_spaces("T0 D0 LIST", "TO DO LIST") and not same_spaces(
+        "TODO LIST", "TO DO LIST"
+    )
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "hwlib", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "hwlib", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_command_line_rejects_missing_and_non_image_files(tmp_path):
@@ -145,7 +199,9 @@ def test_command_line_rejects_missing_and_non_image_files(tmp_path):
 def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monkeypatch):
     monkeypatch.setenv("HW5_DATA", data.BUILTIN)
     test_x, test_y = data.load_nist36("test")
-    name, image, lines = pages.compose_photos({"04_deep.jpg": ["DEEP LEARNING"]}, test_x, test_y, seed=3)[0]
+    name, image, lines = pages.compose_photos(
+        {"04_deep.jpg": ["DEEP LEARNING"]}, test_x, test_y, seed=3
+    )[0]
     photo = tmp_path / "photo.jpg"
     exif = Image.Exif()
     exif[0x010F] = "Camera maker"  # Make
@@ -155,6 +211,8 @@ def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monke
     result = run_cli("read", photo, "--boxes", tmp_path / "boxes.png")
     assert result.returncode == 0, result.stderr
     read = result.stdout.splitlines()[1]
-    assert same_spaces(read, "DEEP LEARNING") and text.char_accuracy([read], lines) >= 0.75, read
+    assert (
+        same_spaces(read, "DEEP LEARNING") and text.char_accuracy([read], lines) >= 0.75
+    ), read
     saved = Image.open(tmp_path / "boxes.png")
     assert saved.format == "PNG" and not saved.getexif() and "exif" not in saved.info

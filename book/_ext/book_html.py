@@ -1,11 +1,16 @@
 """HTML fixes for the book: MathJax served from the book itself, no script included twice,
 and a colour mode set, so that the browser console stays free of errors."""
+
 import importlib.util
 import shutil
 from pathlib import Path
 
 # MathJax 3, as shipped by the pip package sphinx-mathjax-offline.
-MATHJAX = Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent / "static" / "mathjax"
+MATHJAX = (
+    Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent
+    / "static"
+    / "mathjax"
+)
 
 
 def _use_local_mathjax(app, config):
@@ -15,7 +20,9 @@ def _use_local_mathjax(app, config):
 
 def _copy_mathjax(app, exception):
     if exception is None and app.builder.format == "html":
-        shutil.copytree(MATHJAX, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+        shutil.copytree(
+            MATHJAX, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True
+        )
 
 
 def _fix_page_context(app, pagename, templatename, context, doctree):
@@ -25,7 +32,10 @@ def _fix_page_context(app, pagename, templatename, context, doctree):
     seen, unique = set(), []
     for script in context.get("script_files", []):
         # Inline scripts come with filename None or "": the same script either way.
-        key = (getattr(script, "filename", script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
+        key = (
+            getattr(script, "filename", script) or "",
+            tuple(sorted(getattr(script, "attributes", {}).items())),
+        )
         if key not in seen:
             seen.add(key)
             unique.append(script)
@@ -35,6 +45,8 @@ def _fix_page_context(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("config-inited", _use_local_mathjax)
-    app.connect("html-page-context", _fix_page_context, priority=900)  # after the others
+    app.connect(
+        "html-page-context", _fix_page_context, priority=900
+    )  # after the others
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
