@@ -33,14 +33,18 @@ def isolated_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium, driven by Playwright, with no network traffic of its own."""
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    """Headless Chromium, driven by Playwright, with no network traffic of its own: the
+    system's chromium, or else the one that `playwright install chromium` fetched."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
+        executable = shutil.which("chromium")
+        if executable is None and Path(p.chromium.executable_path).is_file():
+            executable = p.chromium.executable_path
+        if executable is None:
+            pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
         browser = p.chromium.launch(
-            executable_path=shutil.which("chromium"),
+            executable_path=executable,
             args=[
                 "--no-sandbox",
                 "--disable-gpu",

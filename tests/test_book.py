@@ -7,6 +7,7 @@ lacks Chromium or XeLaTeX; CI installs both.
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import subprocess
@@ -26,8 +27,18 @@ QUESTIONS = [
 ]
 
 
-def make(target):
-    result = subprocess.run(["make", target], cwd=ROOT, capture_output=True, text=True)
+# The book's HTML is built as the publishing workflow builds it, for this repository.
+SAMPLE_REPOSITORY = "https://github.com/sample-owner/sample-hw5-book"
+
+
+def make(target, **env):
+    result = subprocess.run(
+        ["make", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -94,13 +105,40 @@ def test_pdf_shows_the_notebooks_key_numbers(pdf_text):
     for value in glued("q5_text_extraction", "q5_char_acc").split(", "):
         assert value in text
     assert "defbackwards(delta,params" in text  # the graded source is in the PDF
+    assert "DownloadthewholebookasonePDF" not in text  # that link is for the HTML only
+
+
+def test_launch_buttons_open_the_repository_the_book_is_built_from(site, browser):
+    page = browser.new_page()
+    page.goto(f"{site}/notebooks/q2_network.html")
+    links = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
+    page.close()
+    sample = SAMPLE_REPOSITORY.removeprefix("https://github.com/")
+    colab = [u for u in links if u.startswith("https://colab.research.google.com/")]
+    binder = [u for u in links if u.startswith("https://mybinder.org/")]
+    assert colab and all(
+        f"/github/{sample}/blob/main/notebooks/q2_network.ipynb" in u for u in colab
+    )
+    assert binder and all(f"/gh/{sample}/main" in u for u in binder)
+    assert SAMPLE_REPOSITORY in links
+    assert not any("hw5-book/hw5-book" in u for u in links)  # the local default is gone
+
+
+def test_the_landing_page_links_the_pdf(site, browser):
+    page = browser.new_page()
+    page.goto(f"{site}/book/intro.html")
+    assert (
+        page.get_by_role(
+            "link", name="Download the whole book as one PDF"
+        ).get_attribute("href")
+        == "../book.pdf"
+    )
+    page.close()
 
 
 @pytest.fixture(scope="module")
-def site():
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-    make("book")
+def site(browser):
+    make("book", HW5_REPOSITORY_URL=SAMPLE_REPOSITORY)
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):

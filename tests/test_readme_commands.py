@@ -1,7 +1,7 @@
 """Every README command that can run offline, run as the README gives it.
 
-make book and make pdf run in test_book.py, make test is this run itself, and
-`python -m hwlib read` runs in test_text.py. The rest run here.
+make book and make pdf run in test_book.py, make test is this run itself, make lint runs
+before it in .ci/run, and `python -m hwlib read` runs in test_text.py. The rest run here.
 """
 
 import json
@@ -36,6 +36,7 @@ def test_the_readme_names_the_commands_tested_here():
         "data",
         "notebooks",
         "bench",
+        "lint",
     }
 
 
@@ -110,6 +111,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+LAB_SETTINGS = {
+    # Render every cell (no windowing), so that the page holds the whole notebook.
+    "notebook-extension/tracker": {"windowingMode": "none"},
+    # No autosave: running a notebook in a test must not rewrite its stored outputs.
+    "docmanager-extension/plugin": {"autosave": False},
+    "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
 class Lab:
     """make lab, started on 127.0.0.1 with a token and a free port; stop() ends it."""
 
@@ -117,23 +127,10 @@ class Lab:
         self.port, self.token = free_port(), "hw5-test-token"
         self.url = f"http://127.0.0.1:{self.port}"
         settings = tmp_path / "lab-settings"
-        # Render every cell (no windowing), so that the page holds the whole notebook.
-        tracker = (
-            settings
-            / "@jupyterlab"
-            / "notebook-extension"
-            / "tracker.jupyterlab-settings"
-        )
-        tracker.parent.mkdir(parents=True)
-        tracker.write_text(json.dumps({"windowingMode": "none"}))
-        news = (
-            settings
-            / "@jupyterlab"
-            / "apputils-extension"
-            / "notification.jupyterlab-settings"
-        )
-        news.parent.mkdir(parents=True)
-        news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        for plugin, values in LAB_SETTINGS.items():
+            path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
         env = dict(
             os.environ,
             JUPYTERLAB_SETTINGS_DIR=str(settings),
@@ -198,37 +195,38 @@ def test_make_lab_starts_jupyterlab_with_the_projects_kernel(tmp_path):
 
 
 def test_a_student_runs_the_q2_notebook_in_jupyterlab(tmp_path, browser):
-    """Open Q2 in JupyterLab in Chromium, run all its cells from the menu, and read the page."""
+    """Open Q2 in JupyterLab in Chromium, run all its cells from the menu, and read the page.
+    The screenshot is saved whatever happens, so that a failure can be seen."""
     lab = Lab(tmp_path)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    screenshot = ROOT / "_build" / "screenshots" / "jupyterlab_q2.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{lab.url}/lab/tree/q2_network.ipynb?token={lab.token}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60000)
-        page.wait_for_selector(
-            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000
-        )
-        page.click("text=Run", timeout=10000)
-        page.click("li[data-command='runmenu:run-all']", timeout=10000)
-        cells = page.locator(".jp-Notebook .jp-CodeCell")
-        count = cells.count()
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)
+        count = page.locator(".jp-Notebook .jp-CodeCell").count()
         assert count >= 10
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.click("li[data-command='runmenu:run-all']")
+        # Wait until every code cell has its execution count, or a cell shows an error.
         prompts = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
+        error = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
         page.wait_for_function(
-            rf"""() => {{
+            f"""() => {{
+                if (document.querySelector("{error}")) return true;
                 const p = Array.from(document.querySelectorAll("{prompts}"))
-                    .map(e => e.textContent);
-                return p.length === {count} && p.every(t => /^\[\d+\]:$/.test(t.trim()));
+                    .map(e => e.textContent.trim());
+                return p.length === {count} && p.every(t => /^\\[\\d+\\]:$/.test(t));
             }}""",
             timeout=180000,
         )
-        errors = page.locator(
-            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-        )
+        errors = page.locator(error)
         assert errors.count() == 0, errors.all_inner_texts()
-        page.get_by_text("Wlayer1: relative error").first.scroll_into_view_if_needed()
-        assert page.get_by_text("Wlayer1: relative error").first.is_visible()
-        (ROOT / "_build" / "screenshots").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ROOT / "_build" / "screenshots" / "jupyterlab_q2.png"))
-        page.close()
+        result = page.get_by_text("Wlayer1: relative error").first
+        result.scroll_into_view_if_needed()
+        assert result.is_visible()
     finally:
+        page.screenshot(path=str(screenshot))
+        page.close()
         lab.stop()

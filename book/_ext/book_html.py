@@ -2,6 +2,7 @@
 and a colour mode set, so that the browser console stays free of errors."""
 
 import importlib.util
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,14 @@ MATHJAX = (
 def _use_local_mathjax(app, config):
     """Math renders offline: the page loads MathJax from _static/mathjax, not from a CDN."""
     config.mathjax_path = "mathjax/tex-chtml.js"
+
+
+def _set_repository(app, config):
+    """HW5_REPOSITORY_URL, when set, replaces the repository url of _config.yml: the
+    repository, Colab and Binder buttons then open that repository (a fork, say)."""
+    url = os.environ.get("HW5_REPOSITORY_URL", "").strip().rstrip("/")
+    if url:
+        config.html_theme_options["repository_url"] = url
 
 
 def _copy_mathjax(app, exception):
@@ -45,6 +54,7 @@ def _fix_page_context(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("config-inited", _use_local_mathjax)
+    app.connect("config-inited", _set_repository)
     app.connect(
         "html-page-context", _fix_page_context, priority=900
     )  # after the others
