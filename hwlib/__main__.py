@@ -1,4 +1,5 @@
-"""Command line: python -m hwlib fetch | read PHOTO [PHOTO ...] [--boxes OUT.png]"""
+"""Command line: python -m hwlib fetch | read PHOTO [PHOTO ...] [--boxes OUT.png]
+[--network reader|q3.1]"""
 
 import argparse
 import sys
@@ -21,26 +22,36 @@ def main(argv=None):
         metavar="OUT.png",
         help="save the detected boxes drawn on the photo (one photo only)",
     )
+    read.add_argument(
+        "--network",
+        choices=["reader", "q3.1"],
+        default="reader",
+        help="the reading network of Q3 (default), or the handout's Q3.1 network",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
             print(f"Course files are in {data.fetch()}")
         else:
-            return read_photos(args.photos, args.boxes)
+            return read_photos(args.photos, args.boxes, args.network)
     except data.DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0
 
 
-def read_photos(photos, boxes_out):
+def read_photos(photos, boxes_out, network="reader"):
     """Print each photo's text; save the box drawing of a single photo if asked."""
     from . import models, plots, text
 
     if boxes_out is not None and len(photos) != 1:
         raise data.DataError("--boxes takes a single PHOTO")
-    images = [data.read_image(p) for p in photos]  # fail on a bad file before training
-    params, _ = models.nist36_classifier()
+    # Fail on a bad file before training; decode large photos at the working size.
+    images = [data.read_image(p, data.PHOTO_WORKING_SIZE) for p in photos]
+    classifier = (
+        models.reader_classifier if network == "reader" else models.nist36_classifier
+    )
+    params, _ = classifier()
     style = text.CropStyle.from_training(data.load_nist36("train")[0])
     for path, image in zip(photos, images):
         reading = text.read_text(image, params, style)

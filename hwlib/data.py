@@ -59,6 +59,7 @@ PHOTO_TEXT = {
 }
 SPACES_MEANINGFUL = {"02_letters.jpg": False}
 PAGES_SEED = 0  # the composed default photos
+PHOTO_WORKING_SIZE = 1600  # longest side, in pixels, at which Q5 reads a photo
 
 
 class DataError(Exception):
@@ -226,12 +227,18 @@ def load_photos(source=None):
         )
         if truth is None and sha256(path) == PHOTO_SHA256[name]:
             truth = PHOTO_TEXT[name]
-        photos.append(Photo(name, read_image(path), truth))
+        photos.append(Photo(name, read_image(path, PHOTO_WORKING_SIZE), truth))
     return photos
 
 
-def read_image(path):
-    """An image file as an RGB uint8 array; a clear DataError if it is not an image."""
+def read_image(path, working_size=None):
+    """An image file as an RGB uint8 array; a clear DataError if it is not an image.
+
+    With working_size, an image larger than that on its longest side is decoded at a
+    reduced size that is still at least working_size (a JPEG straight from its
+    compressed data, at 1/2, 1/4 or 1/8 scale), so that a huge photo is never held at
+    full size.
+    """
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -239,7 +246,15 @@ def read_image(path):
         raise DataError(f"{path}: file not found")
     try:
         with Image.open(path) as im:
+            if working_size and max(im.size) > working_size:
+                ratio = working_size / max(im.size)
+                im.draft("RGB", (int(im.width * ratio) + 1, int(im.height * ratio) + 1))
+                factor = max(im.size) // working_size
+                if factor > 1:
+                    im = im.reduce(factor)
             return np.asarray(im.convert("RGB"))
+    except Image.DecompressionBombError as e:
+        raise DataError(f"{path}: too large to read safely ({e})") from None
     except (UnidentifiedImageError, OSError) as e:
         raise DataError(f"{path}: not a readable image ({e})") from None
 

@@ -11,9 +11,9 @@ from skimage.morphology import skeletonize
 from skimage.transform import rescale, resize
 
 from .data import CLASSES
+from .data import PHOTO_WORKING_SIZE as WORKING_SIZE
 from .train import classifier_probs
 
-WORKING_SIZE = 1600  # longest side, in pixels, at which photos are processed
 MIN_CONTRAST = 0.12  # ink must be at least this much darker than the paper around it
 
 
@@ -317,6 +317,14 @@ def char_accuracy(lines, truth):
     """1 - edit distance / length, over all lines joined, with spaces ignored."""
     got, want = "".join(lines).replace(" ", ""), "".join(truth).replace(" ", "")
     return 1 - edit_distance(got, want) / max(len(want), 1)
+
+
+def score(lines, truth):
+    """(character accuracy, whether the number of lines is right, how many lines have
+    their words of the right lengths) of a reading against the true lines."""
+    lines_right = len(lines) == len(truth)
+    spaces = sum(same_spaces(a, b) for a, b in zip(lines, truth)) if lines_right else 0
+    return char_accuracy(lines, truth), lines_right, spaces
 
 
 def same_spaces(line, truth):

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from scipy import ndimage
 
 from .nn import (
     backwards,
@@ -43,18 +44,31 @@ def sgd_update(params, lr, momentum=0.0):
 
 
 def init_classifier(in_size, hidden, classes, seed, dtype=np.float32):
-    """The Q2/Q3 network in_size -> hidden (sigmoid) -> classes (softmax), Xavier-initialised."""
+    """The Q2/Q3 network in_size -> hidden (sigmoid) -> classes (softmax), Xavier-initialised.
+
+    hidden is one width (Q3.1: layer1, output), or a list of widths for several sigmoid
+    layers (layer1, layer2, ..., output).
+    """
     rng = np.random.default_rng(seed)
     params = {}
-    initialize_weights(in_size, hidden, params, "layer1", rng=rng)
-    initialize_weights(hidden, classes, params, "output", rng=rng)
+    sizes = [in_size, *np.atleast_1d(hidden).tolist(), classes]
+    names = [f"layer{i}" for i in range(1, len(sizes) - 1)] + ["output"]
+    for name, n_in, n_out in zip(names, sizes[:-1], sizes[1:]):
+        initialize_weights(n_in, n_out, params, name, rng=rng)
     return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def hidden_layers(params):
+    """The classifier's sigmoid layers, from the input on: layer1, layer2, ..."""
+    names = [k[1:] for k in params if k.startswith("Wlayer")]
+    return sorted(names, key=lambda name: int(name[len("layer") :]))
 
 
 def classifier_probs(params, x):
     """Forward pass of the classifier: the class probabilities of every row of x."""
-    h = forward(x, params, "layer1", sigmoid)
-    return forward(h, params, "output", softmax)
+    for name in hidden_layers(params):
+        x = forward(x, params, name, sigmoid)
+    return forward(x, params, "output", softmax)
 
 
 def classifier_step(params, xb, yb):
@@ -62,7 +76,10 @@ def classifier_step(params, xb, yb):
     probs = classifier_probs(params, xb)
     loss, acc = compute_loss_and_acc(yb, probs)
     delta = backwards(probs - yb, params, "output", linear_deriv)
-    backwards(delta, params, "layer1", sigmoid_deriv, grad_input=False)
+    for name in reversed(hidden_layers(params)):
+        delta = backwards(
+            delta, params, name, sigmoid_deriv, grad_input=name != "layer1"
+        )
     return loss, acc
 
 
@@ -85,6 +102,7 @@ def train_classifier(
     reshuffle=True,
     anneal=False,
     shift=0,
+    copies=0,
     seed=0,
     log_every=1,
     progress=False,
@@ -94,6 +112,9 @@ def train_classifier(
     lr multiplies the gradient of the loss summed over a batch, as in the handout.
     reshuffle draws new random batches every epoch (False: once, as the handout does).
     anneal lowers the rate along a half cosine, from lr in the first epoch to near 0.
+    shift moves every image by up to shift pixels in x and y, anew every epoch.
+    copies adds that many distorted copies of the training set (see distort), made
+    once; each epoch then trains on len(x) images drawn from the originals and copies.
     history holds per-epoch lists: train_loss / train_acc (averaged over the epoch's
     batches, as the handout computes them) and, given valid = (xv, yv), valid_loss /
     valid_acc after the epoch. Loss is cross-entropy per sample. One rounded line is
@@ -102,19 +123,23 @@ def train_classifier(
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
     params = init_classifier(x.shape[1], hidden, y.shape[1], seed)
-    if valid is not None:
-        valid = (
-            valid[0].astype(np.float32),
-            valid[1],
-        )  # converted once, not every epoch
+    if valid is not None:  # converted once, not every epoch
+        valid = (valid[0].astype(np.float32), valid[1])
     rng = np.random.default_rng(seed + 1)
+    pool = np.vstack([x] + [distort(x, rng) for _ in range(copies)]) if copies else x
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
     # Drawn once, as the handout does. Shifting redraws them from the first epoch on; the
     # unused first draw is kept because it fixes the random stream the book's results come from.
     batches = get_random_batches(x, y, batch_size, rng=rng)
-    padded = pad_images(x, shift) if shift else None
+    padded = pad_images(x, shift) if shift and not copies else None
     for epoch in _epochs(epochs, progress):
-        if shift:
+        if copies:
+            drawn = rng.choice(len(pool), len(x), replace=False)
+            padded = pad_images(pool[drawn], shift)
+            batches = get_random_batches(
+                random_shift(padded, shift, rng), y[drawn % len(x)], batch_size, rng=rng
+            )
+        elif shift:
             batches = get_random_batches(
                 random_shift(padded, shift, rng), y, batch_size, rng=rng
             )
@@ -165,6 +190,34 @@ def random_shift(padded, margin, rng, groups=64):
     ):
         out[lo:hi] = padded[lo:hi, dy : dy + side, dx : dx + side]
     return out.reshape(n, side * side)
+
+
+def distort(x, rng, rotate=8.0, scale=0.08, slant=0.15, stroke=0.3):
+    """A distorted copy of the NIST36-format images x, for training the reading network.
+
+    Each image is turned by up to rotate degrees, scaled by up to 1 +- scale, and
+    slanted by up to slant (a shear), all at random; a fraction stroke of the images
+    also gets strokes one pixel thicker or thinner (half each).
+    """
+    n = len(x)
+    images = x.reshape(n, 32, 32)
+    angle = np.deg2rad(rng.uniform(-rotate, rotate, n))
+    factor = rng.uniform(1 - scale, 1 + scale, n)
+    cos, sin = np.cos(angle) / factor, np.sin(angle) / factor
+    # For every output pixel, the input position it samples: about the image centre.
+    inverse = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
+    inverse[:, 0, 1] += rng.uniform(-slant, slant, n)
+    grid = np.stack(np.mgrid[0:32, 0:32]) - 15.5
+    coords = np.einsum("nij,jhw->nihw", inverse, grid) + 15.5
+    index = np.broadcast_to(np.arange(n)[:, None, None], (n, 32, 32))
+    out = ndimage.map_coordinates(
+        images, [index, coords[:, 0], coords[:, 1]], order=1, cval=1.0
+    )
+    pick = rng.random(n)
+    thicker, thinner = pick < stroke / 2, (pick >= stroke / 2) & (pick < stroke)
+    out[thicker] = ndimage.grey_erosion(out[thicker], size=(1, 2, 2))  # ink is dark
+    out[thinner] = ndimage.grey_dilation(out[thinner], size=(1, 2, 2))
+    return out.reshape(n, 1024).astype(x.dtype)
 
 
 AUTOENCODER_LAYERS = [
