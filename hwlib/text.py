@@ -76,8 +76,10 @@ def findLetters(image):
 def merge_pieces(boxes, typical):
     """Merge boxes that are pieces of one character, such as the bar and the stem of a T.
 
-    Two boxes are pieces of one character when they overlap in x by more than half the
-    narrower one's width, and are less than a quarter of a typical character apart in y.
+    Two boxes are pieces of one character when they are less than a quarter of a
+    typical character apart in y, and overlap in x by more than half the narrower one's
+    width, or at all if one of them is small (under half a typical character: a bar
+    or a hook that the pen left apart from the rest, such as the top of a 5).
     """
     boxes = [list(b) for b in boxes]
     i = 0
@@ -86,11 +88,10 @@ def merge_pieces(boxes, typical):
             a, b = boxes[i], boxes[j]
             overlap_x = min(a[3], b[3]) - max(a[1], b[1])
             gap_y = max(a[0], b[0]) - min(a[2], b[2])
-            if (
-                j != i
-                and overlap_x > 0.5 * min(a[3] - a[1], b[3] - b[1])
-                and gap_y < 0.25 * typical
-            ):
+            narrower = min(a[3] - a[1], b[3] - b[1])
+            small = min(max(a[2] - a[0], a[3] - a[1]), max(b[2] - b[0], b[3] - b[1]))
+            overlapping = overlap_x > (0 if small < 0.5 * typical else 0.5 * narrower)
+            if j != i and overlapping and gap_y < 0.25 * typical:
                 boxes[i] = [
                     min(a[0], b[0]),
                     min(a[1], b[1]),
@@ -256,21 +257,25 @@ def read_text(image, params, style):
     return Reading(text, lines, crops)
 
 
-def decode_word(probs):
-    """The classes of one word's characters, read as all letters or all digits.
+def decode_word(probs, sure=0.9):
+    """The classes of one word's characters, read as letters or digits.
 
-    Words on a page are either words or numbers, so the word's reading is the likelier
-    of the two: the product over its characters of the letters' total probability,
-    against that of the digits'. Within the chosen kind, each character takes its most
-    probable class. This fixes O/0, I/1, S/5, Z/2 and B/8 inside words and numbers.
+    Words on a page are mostly words or numbers, so the word's kind is the likelier of
+    the two: the product over its characters of the letters' total probability, against
+    that of the digits'. Each character takes its most probable class of that kind,
+    unless the network is sure (probability above sure) of a class of the other kind:
+    one ambiguous glyph then cannot turn a clear letter into a digit. This fixes O/0,
+    I/1, S/5, Z/2 and B/8 inside words and numbers.
     """
     letters = np.log(probs[:, :26].sum(axis=1) + 1e-12).sum()
     digits = np.log(probs[:, 26:].sum(axis=1) + 1e-12).sum()
-    return (
+    kind = (
         probs[:, :26].argmax(axis=1)
         if letters >= digits
         else 26 + probs[:, 26:].argmax(axis=1)
     )
+    best = probs.argmax(axis=1)
+    return np.where(probs.max(axis=1) > sure, best, kind)
 
 
 def edit_distance(a, b):

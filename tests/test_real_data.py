@@ -18,7 +18,9 @@ def test_course_photos_match_their_checksums_and_ground_truth(real_data):
     photos = data.load_photos(data.Source("course", real_data))
     assert [p.name for p in photos] == list(data.PHOTO_SHA256)
     assert all(p.lines == data.PHOTO_TEXT[p.name] for p in photos)
-    assert photos[3].image.shape == (3024, 4032, 3)
+    assert data.read_image(real_data / "images" / "04_deep.jpg").shape == (3024, 4032, 3)
+    # Q5 decodes them at the working size: half the size, straight from the JPEG data.
+    assert photos[3].image.shape == (1512, 2016, 3)
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +28,40 @@ def builtin():
     return data.Source(data.BUILTIN)
 
 
-def test_q5_reads_the_course_photos_with_the_q31_network(real_data, builtin):
-    params, _ = models.nist36_classifier(source=builtin)
+def read_course_photos(real_data, params, builtin):
+    """{name: (character accuracy, lines right, spaces right)} of the four course photos."""
     style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
+    scores = {}
     for photo in data.load_photos(data.Source("course", real_data)):
-        reading = text.read_text(photo.image, params, style)
-        assert text.char_accuracy(reading.lines, photo.lines) >= 0.85, (
-            photo.name,
-            reading.lines,
-        )
-        assert len(reading.lines) == len(photo.lines), photo.name
-        spaces = [text.same_spaces(a, b) for a, b in zip(reading.lines, photo.lines)]
-        if photo.spaces_meaningful:
-            assert all(spaces), (photo.name, reading.lines)
+        lines = text.read_text(photo.image, params, style).lines
+        acc, lines_right, spaces = text.score(lines, photo.lines)
+        scores[photo.name] = (acc, lines_right, spaces == len(photo.lines), lines)
+    return scores
+
+
+def assert_lines_and_spaces(scores):
+    for name, (_, lines_right, spaces_right, lines) in scores.items():
+        assert lines_right, (name, lines)
+        if (
+            name != "02_letters.jpg"
+        ):  # a sheet of single characters: spaces mean nothing
+            assert spaces_right, (name, lines)
+
+
+def test_q5_reads_the_course_photos_with_the_q31_network(real_data, builtin):
+    # Measured over training seeds 0-2: every photo 85.2 % or more.
+    scores = read_course_photos(
+        real_data, models.nist36_classifier(builtin)[0], builtin
+    )
+    assert all(acc >= 0.80 for acc, *_ in scores.values()), scores
+    assert_lines_and_spaces(scores)
+
+
+def test_q5_reads_the_course_photos_with_the_reading_network(real_data, builtin):
+    # Measured over training seeds 0-2: every photo 93.9 % or more, mean 97.1 % or more.
+    scores = read_course_photos(
+        real_data, models.reader_classifier(builtin)[0], builtin
+    )
+    accuracies = [acc for acc, *_ in scores.values()]
+    assert min(accuracies) >= 0.93 and sum(accuracies) / 4 >= 0.97, scores
+    assert_lines_and_spaces(scores)

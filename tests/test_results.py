@@ -29,7 +29,7 @@ def test_q2_training_loop_reaches_the_handouts_targets():
 
 
 def test_q3_network_reaches_80_percent_on_real_handwriting(builtin):
-    params, history = models.nist36_classifier(source=builtin)
+    params, history = models.nist36_classifier(builtin)
     assert len(history["valid_acc"]) == 50
     valid_acc = train.evaluate_classifier(params, *data.load_nist36("valid", builtin))[
         1
@@ -47,27 +47,37 @@ def test_q4_autoencoder_reconstructs_real_handwriting(builtin):
     assert psnr >= 16.5, psnr
 
 
-def test_q5_reads_the_composed_photos(builtin):
-    params, _ = models.nist36_classifier(source=builtin)
+def test_the_reading_network_reaches_88_percent(builtin):
+    # Measured over training seeds 0-2: 88.3 %, 88.3 % and 89.0 % on the test split.
+    params, history = models.reader_classifier(builtin)
+    assert len(history["valid_acc"]) == models.READER_RECIPE["epochs"]
+    assert (
+        train.evaluate_classifier(params, *data.load_nist36("test", builtin))[1] >= 0.88
+    )
+
+
+@pytest.mark.parametrize("network, bar", [("q3.1", 0.75), ("reader", 0.80)])
+def test_q5_reads_the_composed_photos(builtin, network, bar):
+    # Measured over training seeds 0-2, the lowest page: 77.8 % (Q3.1), 81.5 % (reader).
+    classifier = (
+        models.reader_classifier if network == "reader" else models.nist36_classifier
+    )
+    params, _ = classifier(builtin)
     style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
     for photo in data.load_photos(builtin):
         reading = text.read_text(photo.image, params, style)
-        assert text.char_accuracy(reading.lines, photo.lines) >= 0.75, (
-            photo.name,
-            reading.lines,
-        )
-        assert len(reading.lines) == len(photo.lines)
+        acc, lines_right, spaces = text.score(reading.lines, photo.lines)
+        assert acc >= bar, (photo.name, reading.lines)
+        assert lines_right, reading.lines
         if photo.spaces_meaningful:
-            assert all(
-                text.same_spaces(a, b) for a, b in zip(reading.lines, photo.lines)
-            ), reading.lines
+            assert spaces == len(photo.lines), reading.lines
 
 
 def test_the_cached_network_is_reused(builtin, monkeypatch):
-    first, _ = models.nist36_classifier(source=builtin)
+    first, _ = models.nist36_classifier(builtin)
     calls = []
     monkeypatch.setattr(train, "train_classifier", lambda *a, **k: calls.append(1))
-    again, _ = models.nist36_classifier(source=builtin)
+    again, _ = models.nist36_classifier(builtin)
     assert calls == []
     for k in first:
         np.testing.assert_array_equal(first[k], again[k])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from hwlib import data, pages, text
+from hwlib import data, models, pages, text
 from hwlib.text import (
     decode_word,
     edit_distance,
@@ -216,6 +216,26 @@ def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monke
     ), read
     saved = Image.open(tmp_path / "boxes.png")
     assert saved.format == "PNG" and not saved.getexif() and "exif" not in saved.info
+
+
+def test_command_line_reads_with_the_reading_network_unless_told_q31(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HW5_DATA", data.BUILTIN)
+    test_x, test_y = data.load_nist36("test")
+    texts = {"page": ["TO DO LIST", "CALL 412 268 3818"]}
+    _, image, _ = pages.compose_photos(texts, test_x, test_y, seed=5)[0]
+    photo = tmp_path / "page.png"
+    Image.fromarray(image).save(photo)
+    style = text.CropStyle.from_training(data.load_nist36("train")[0])
+    for args, classifier in [
+        ((), models.reader_classifier),
+        (("--network", "q3.1"), models.nist36_classifier),
+    ]:
+        result = run_cli("read", photo, *args)
+        assert result.returncode == 0, result.stderr
+        expected = text.read_text(data.read_image(photo), classifier()[0], style).lines
+        assert result.stdout.splitlines()[1:] == expected, args
 
 
 def test_a_huge_photo_is_decoded_at_the_working_size_not_in_full(tmp_path):

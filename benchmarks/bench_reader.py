@@ -1,0 +1,130 @@
+"""How well and how fast Q5's reader reads, with both networks, over several training seeds.
+
+For each network (Q3.1 and the reading network) and each training seed, trained on the
+configured data (HW5_DATA, as for the book): its test accuracy and training time, and
+the character accuracy, line count and word spacing of every page it reads. The pages
+are the course photos (from a folder given with --photos, such as the folder with
+images/ that HW5_REAL_DATA names), the four composed default photos, and more pages
+composed here, with texts that mix words and numbers, which the reader was never tuned
+on. Last, the time and peak memory of `python -m hwlib read` on a blank 9000x7000 photo.
+
+Usage: python benchmarks/bench_reader.py [--photos FOLDER] [--seeds 0 1 2]
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from hwlib import data, models, pages, text, train
+
+# Texts of our own, composed from the test split like the default photos.
+OWN_TEXTS = {
+    "address": ["221B BAKER STREET", "LONDON NW1 6XE", "UNITED KINGDOM"],
+    "meeting": ["MEETING ON 12 MAY 2025", "ROOM 4 AT 10 30", "BRING 3 COPIES"],
+    "shopping": ["SHOPPING LIST", "3 APPLES", "2 LOAVES OF BREAD", "12 EGGS", "1 MILK"],
+    "phone": ["CALL 412 268 3818", "BEFORE 5 PM", "ASK FOR ROOM 7"],
+    "order": ["ORDER 7731 SHIPPED", "ARRIVES JUNE 9", "TRACKING 40 228 19"],
+    "chapter": ["PAGE 17 OF 20", "CHAPTER 3 RESULTS", "TABLE 6 AND FIGURE 8"],
+}
+OWN_SEED = 7
+
+
+def read_pages(params, style, photos):
+    """{name: (character accuracy, lines right, spaces right or None)} and seconds per page."""
+    scores, start = {}, time.perf_counter()
+    for photo in photos:
+        lines = text.read_text(photo.image, params, style).lines
+        acc, lines_right, spaces = text.score(lines, photo.lines)
+        spaces_right = spaces == len(photo.lines) if photo.spaces_meaningful else None
+        scores[photo.name] = (acc, lines_right, spaces_right)
+    return scores, (time.perf_counter() - start) / len(photos)
+
+
+def print_scores(title, scores):
+    accs = [acc for acc, _, _ in scores.values()]
+    marks = {
+        name: ("" if lines else " L!") + (" S!" if spaces is False else "")
+        for name, (_, lines, spaces) in scores.items()
+    }
+    cells = "  ".join(
+        f"{name[:10]:>10} {100 * acc:5.1f}{marks[name]}"
+        for name, (acc, _, _) in scores.items()
+    )
+    print(
+        f"    {title:8} {cells}   min {100 * min(accs):5.1f}  mean {100 * np.mean(accs):5.1f}"
+    )
+
+
+def large_photo():
+    """Seconds and peak memory (MB) of python -m hwlib read on a blank 9000x7000 JPEG."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "blank.jpg"
+        Image.new("RGB", (9000, 7000), (236, 233, 226)).save(path, quality=85)
+        probe = (
+            "import resource, subprocess, sys, time; t = time.perf_counter(); "
+            f"r = subprocess.run([sys.executable, '-m', 'hwlib', 'read', {str(path)!r}], "
+            "stdout=subprocess.DEVNULL); "
+            "print(time.perf_counter() - t, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, r.returncode)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True
+        )
+        seconds, megabytes, code = out.stdout.split()
+        return float(seconds), float(megabytes), int(code)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, help="a folder with the course photos")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    source = data.data_source()
+    print(source.describe())
+    train_x, train_y = data.load_nist36("train")
+    valid = data.load_nist36("valid")
+    style = text.CropStyle.from_training(train_x)
+    test_x, test_y = data.load_nist36("test")
+    page_sets = {"composed": data.load_photos(data.Source(data.BUILTIN))}
+    own = pages.compose_photos(OWN_TEXTS, test_x, test_y, seed=OWN_SEED)
+    page_sets["own"] = [data.Photo(name, image, lines) for name, image, lines in own]
+    if args.photos:
+        page_sets = {
+            "course": data.load_photos(data.Source("course", args.photos)),
+            **page_sets,
+        }
+    recipes = {"Q3.1": models.NIST36_RECIPE, "reader": models.READER_RECIPE}
+    for network, recipe in recipes.items():
+        print(f"\n{network}: {recipe}")
+        for seed in args.seeds:
+            start = time.perf_counter()
+            params, _ = train.train_classifier(
+                train_x, train_y, valid, log_every=0, **dict(recipe, seed=seed)
+            )
+            seconds = time.perf_counter() - start
+            acc = train.evaluate_classifier(params, test_x, test_y)[1]
+            print(
+                f"  seed {seed}: test accuracy {100 * acc:.1f} %, trained in {seconds:.1f} s"
+            )
+            for name, photos in page_sets.items():
+                scores, per_page = read_pages(params, style, photos)
+                print_scores(name, scores)
+                print(f"{'':13}{per_page:.2f} s per page")
+    print(
+        "\n(L! = wrong number of lines, S! = words of the wrong lengths on some line)"
+    )
+    seconds, megabytes, code = large_photo()
+    print(
+        f"blank 9000x7000 photo: python -m hwlib read took {seconds:.1f} s, "
+        f"peak memory {megabytes:.0f} MB, exit code {code}"
+    )
+
+
+if __name__ == "__main__":
+    main()
