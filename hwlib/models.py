@@ -57,10 +57,15 @@ def fingerprint(*arrays, **settings):
     return h.hexdigest()[:16]
 
 
+def cache_file(kind, key):
+    """Where a trained network of this kind and key is saved."""
+    return data.CACHE_DIR / f"{kind}-{key}.npz"
+
+
 def cached(kind, key, build):
     """Load data.CACHE_DIR/kind-key.npz if it exists; else build() a dict of arrays, save it
     there and return it."""
-    path = data.CACHE_DIR / f"{kind}-{key}.npz"
+    path = cache_file(kind, key)
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
@@ -77,6 +82,7 @@ def nist36_classifier(source=None, **changes):
     changes override entries of the recipe: lr for the Q3.3 sweep, or the choices of
     the reading network. Training prints nothing, so that a cached and a freshly
     trained network give the same output; a progress bar shows unless HW5_PROGRESS=0.
+    The network is saved in nist36_file(source, **changes).
     """
     recipe = dict(NIST36_RECIPE, **changes)
     x, y = data.load_nist36("train", source)
@@ -97,6 +103,15 @@ def nist36_classifier(source=None, **changes):
         k[len("history_") :]: v for k, v in arrays.items() if k.startswith("history_")
     }
     return params, history
+
+
+def nist36_file(source=None, **changes):
+    """The .npz file that holds the network nist36_classifier(source, **changes) gives."""
+    x, y = data.load_nist36("train", source)
+    valid = data.load_nist36("valid", source)
+    return cache_file(
+        "nist36", fingerprint(x, y, *valid, **dict(NIST36_RECIPE, **changes))
+    )
 
 
 def reader_classifier(source=None):
