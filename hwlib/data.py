@@ -1,9 +1,12 @@
-"""One data layer for every question: the course files, the built-in real handwriting, the photos.
+"""One data layer for every question: the course files, the built-in real handwriting,
+the photos.
 
 The source is chosen in this order:
 1. ``HW5_DATA``, if set: the word ``builtin``, or a folder holding the course files
-   (``nist36_*.mat`` and the photos, directly or one folder down, as the course zips unpack);
-2. ``data/`` in the project, if ``make data`` (``fetch()``) has put the course files there;
+   (``nist36_*.mat`` and the photos, directly or one folder down, as the course zips
+   unpack);
+2. ``data/`` in the project, if ``make data`` (``fetch()``) has put the course files
+   there;
 3. the built-in set: real handwriting shipped with hwlib (``emnist36.npz``, see
    ``EMNIST36.md`` beside it), and pages composed from its test split for Q5.
 """
@@ -33,7 +36,9 @@ COURSE_ZIPS = {"data.zip": 216_305_627, "images.zip": 3_248_168}
 NIST36_FILES = [f"nist36_{split}.mat" for split in SPLITS]
 PHOTO_SHA256 = {
     "01_list.jpg": "30937d02f89b6aab490b231340901b61309b090a88269e2e6617cad6da9230b4",
-    "02_letters.jpg": "1187b79093ad73ff6fb2e14a800923b496e84b406433ee545bab716862bec6f6",
+    "02_letters.jpg": (
+        "1187b79093ad73ff6fb2e14a800923b496e84b406433ee545bab716862bec6f6"
+    ),
     "03_haiku.jpg": "524a81dbbf5a63697037a79a258ab51b85b518945d9f684fa1244a40921430dc",
     "04_deep.jpg": "7f7b13dafeb706dbc0f3132f27db5c1afb94bfc5ee0ef3aa485b15a26b51ecab",
 }
@@ -81,7 +86,8 @@ class Source:
         """One line for a reader, naming the set and at most the folder's own name."""
         if self.kind == BUILTIN:
             return (
-                "Data: the built-in real handwriting (EMNIST, from NIST SD19; 8,280 / 2,520 / "
+                "Data: the built-in real handwriting (EMNIST, from NIST SD19; "
+                "8,280 / 2,520 / "
                 "1,800 images) and photos composed from its test split"
             )
         return f"Data: the NIST36 files and photos in the folder '{self.folder.name}'"
@@ -116,7 +122,10 @@ def _find(folder, name):
 
 
 def load_nist36(split, source=None):
-    """(x, y) for split in 'train' / 'valid' / 'test': x is N x 1024 float64, y N x 36 one-hot."""
+    """(x, y) for split in 'train' / 'valid' / 'test'.
+
+    x: N x 1024 float64 in [0, 1], y: N x 36 one-hot.
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     source = source or data_source()
@@ -125,7 +134,8 @@ def load_nist36(split, source=None):
     path = _find(source.folder, f"nist36_{split}.mat")
     if path is None:
         raise DataError(
-            f"{source.folder}: no nist36_{split}.mat here or one folder down (run 'make data')"
+            f"{source.folder}: no nist36_{split}.mat here or one folder down "
+            "(run 'make data')"
         )
     return read_nist36(path, split)
 
@@ -149,11 +159,13 @@ def read_nist36(path, split):
     y = np.ascontiguousarray(mat[f"{split}_labels"], dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != 1024:
         raise DataError(
-            f"{path}: {split}_data has shape {x.shape}, expected N x 1024 (32x32 images)"
+            f"{path}: {split}_data has shape {x.shape}, "
+            "expected N x 1024 (32x32 images)"
         )
     if y.shape != (len(x), len(CLASSES)):
         raise DataError(
-            f"{path}: {split}_labels has shape {y.shape}, expected {(len(x), len(CLASSES))}"
+            f"{path}: {split}_labels has shape {y.shape}, "
+            f"expected {(len(x), len(CLASSES))}"
         )
     if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
         raise DataError(
@@ -161,14 +173,16 @@ def read_nist36(path, split):
         )
     if not np.all(np.isfinite(x)) or x.min() < -0.01 or x.max() > 1.01:
         raise DataError(
-            f"{path}: {split}_data values lie in [{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], "
+            f"{path}: {split}_data values lie in "
+            f"[{np.nanmin(x):.3g}, {np.nanmax(x):.3g}], "
             "expected [0, 1]"
         )
     return x, y
 
 
 def builtin_nist36(split):
-    """The built-in real handwriting's split, as the course format's float64 and one-hot arrays."""
+    """The built-in real handwriting's split, as the course format's float64 and one-hot
+    arrays."""
     with np.load(BUILTIN_FILE, allow_pickle=False) as f:
         images, labels = f[f"{split}_images"], f[f"{split}_labels"]
     return images / 255.0, np.eye(len(CLASSES))[labels]
@@ -202,7 +216,7 @@ class Photo:
 
 
 def load_photos(source=None):
-    """The four Q5 photos from the configured source, with their ground truth where known."""
+    """The four Q5 photos from the configured source, with their text where known."""
     source = source or data_source()
     if source.kind == BUILTIN:
         from .pages import compose_photos
@@ -268,7 +282,8 @@ def sha256(path):
 
 
 def fetch(data_dir=DATA_DIR):
-    """Download the course's data.zip and images.zip into data_dir and unpack what the book uses.
+    """Download the course's data.zip and images.zip into data_dir, and unpack what the
+    book uses.
 
     Sizes and photo checksums are verified. A failed or offline download raises
     DataError saying what happened, and leaves no partial file: data_dir keeps only
@@ -304,8 +319,9 @@ def _download(zip_name, folder):
         )
     except (requests.exceptions.RequestException, OSError) as e:
         raise DataError(
-            f"could not download {url} ({type(e).__name__}). Check the internet connection "
-            "and run 'make data' again; until then the book uses the built-in real handwriting."
+            f"could not download {url} ({type(e).__name__}). Check the internet "
+            "connection and run 'make data' again; until then the book uses the "
+            "built-in real handwriting."
         ) from None
     got = archive.stat().st_size
     if got != COURSE_ZIPS[zip_name]:
@@ -318,7 +334,7 @@ def _download(zip_name, folder):
 
 
 def _unpack(archive, members, data_dir):
-    """Extract the named members (matched by file name) into data_dir, each atomically."""
+    """Extract the named members (matched by file name) into data_dir, atomically."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(archive) as z:
         by_name = {Path(i.filename).name: i for i in z.infolist() if not i.is_dir()}
@@ -340,7 +356,10 @@ def _unpack(archive, members, data_dir):
 
 
 def toy_data(seed=0):
-    """The handout's Q2 test data: 4 Gaussian classes of 10 points in 2-D, labels one-hot."""
+    """The handout's Q2 test data: 4 Gaussian classes of 10 points in 2-D.
+
+    Returns x: 40 x 2, y: 40 x 4 one-hot.
+    """
     rng = np.random.default_rng(seed)
     means = [[3.6, 40], [3.9, 10], [3.4, 30], [2.0, 10]]
     covs = [

@@ -63,8 +63,8 @@ def cache_file(kind, key):
 
 
 def cached(kind, key, build):
-    """Load data.CACHE_DIR/kind-key.npz if it exists; else build() a dict of arrays, save it
-    there and return it."""
+    """Load data.CACHE_DIR/kind-key.npz if it exists; else build() a dict of arrays,
+    save it there and return it."""
     path = cache_file(kind, key)
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -106,7 +106,7 @@ def nist36_classifier(source=None, **changes):
 
 
 def nist36_file(source=None, **changes):
-    """The .npz file that holds the network nist36_classifier(source, **changes) gives."""
+    """The .npz file of the network that nist36_classifier(source, **changes) gives."""
     x, y = data.load_nist36("train", source)
     valid = data.load_nist36("valid", source)
     return cache_file(

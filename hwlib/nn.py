@@ -14,6 +14,8 @@ def initialize_weights(in_size, out_size, params, name="", rng=None):
 
     W is in_size x out_size, drawn from U(-a, a) with a = sqrt(6 / (in + out)),
     since a uniform U(-a, a) has variance a^2 / 3. b is a 1-D vector of zeros.
+
+    Stores params['W' + name]: in_size x out_size, params['b' + name]: out_size.
     """
     rng = np.random.default_rng() if rng is None else rng
     limit = np.sqrt(6.0 / (in_size + out_size))
@@ -53,7 +55,10 @@ def relu_deriv(post_act):
 
 
 def forward(X, params, name="", activation=sigmoid):
-    """One layer: activation(X W + b). Caches (X, pre_act, post_act) for backwards."""
+    """One layer: activation(X W + b). Caches (X, pre_act, post_act) for backwards.
+
+    X: N x in. Returns post_act: N x out.
+    """
     pre_act = X @ params["W" + name] + params["b" + name]
     post_act = activation(pre_act)
     params["cache_" + name] = (X, pre_act, post_act)
@@ -61,7 +66,10 @@ def forward(X, params, name="", activation=sigmoid):
 
 
 def softmax(x):
-    """Row-wise softmax, shifted by each row's maximum so that no exponent overflows."""
+    """Row-wise softmax, shifted by each row's maximum so that no exponent overflows.
+
+    x: N x classes. Returns N x classes, each row summing to 1.
+    """
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
@@ -71,6 +79,8 @@ def compute_loss_and_acc(y, probs):
 
     Probabilities are clipped at the smallest positive float, so that one that
     underflowed to 0 costs a large but finite loss instead of inf or nan.
+
+    y: N x classes, one-hot. probs: N x classes. Returns (loss, accuracy), two floats.
     """
     tiny = np.finfo(probs.dtype).tiny
     loss = -np.sum(y * np.log(np.maximum(probs, tiny)))
@@ -85,6 +95,8 @@ def backwards(delta, params, name="", activation_deriv=sigmoid_deriv, grad_input
     sums of d, where d = delta * activation_deriv(post_act); returns dJ/dX = d W^T.
     grad_input=False skips dJ/dX (returns None): the first layer's input is the data,
     whose gradient nobody uses, and it costs as much as the weight gradient.
+
+    delta: N x out. Stores grad_W: in x out, grad_b: out. Returns dJ/dX: N x in.
     """
     X, _, post_act = params["cache_" + name]
     d = delta * activation_deriv(post_act)
@@ -97,6 +109,9 @@ def get_random_batches(x, y, batch_size, rng=None):
     """Split (x, y) into a random partition of batches: every sample exactly once.
 
     The last batch keeps the remainder when batch_size does not divide len(x).
+
+    x: N x in, y: N x classes. Returns a list of (x batch, y batch) pairs:
+    batch_size x in and batch_size x classes.
     """
     rng = np.random.default_rng() if rng is None else rng
     order = rng.permutation(len(x))
@@ -107,7 +122,8 @@ def get_random_batches(x, y, batch_size, rng=None):
 
 
 def gradient_check(params, loss_and_backward, eps=1e-6):
-    """Compare back-propagated gradients with central differences, parameter by parameter.
+    """Compare back-propagated gradients with central differences, one parameter at a
+    time.
 
     loss_and_backward() must run the forward pass, the loss and every backwards call
     (which store params['grad_' + k]) and return the loss. Returns, for each weight

@@ -15,7 +15,7 @@ from .data import CLASSES
 
 
 def compose_photos(texts, x, y, seed):
-    """[(name, RGB uint8 image, lines)] for texts {name: lines}, written with the images x, y.
+    """[(name, RGB uint8 image, lines)] for texts {name: lines}, written with x, y.
 
     x, y are NIST36-format rows and one-hot labels. Every character on every page is a
     different image, drawn at random without replacement; a class whose images are used
@@ -44,7 +44,7 @@ def compose_photos(texts, x, y, seed):
 
 
 def compose_page(lines, next_image, rng, is_list=False):
-    """One photo of lines of text; next_image(char) gives a 32x32 upright ink image of char.
+    """One photo of lines of text; next_image(char) gives a 32x32 upright ink image.
 
     A digit that starts a list line (after the first) gets a dot after it, as on the
     course photos; the dot is not part of the text.
@@ -78,7 +78,7 @@ def compose_page(lines, next_image, rng, is_list=False):
 
 
 def glyph(ink, height):
-    """The ink of one character, cropped to its strokes and scaled to the given height."""
+    """The ink of one character, cropped to its strokes and scaled to height."""
     rows, cols = (
         np.flatnonzero(ink.max(axis=1) > 0.2),
         np.flatnonzero(ink.max(axis=0) > 0.2),

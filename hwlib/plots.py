@@ -55,7 +55,8 @@ def image_grid(
 
 
 def curves(histories, keys=("acc", "loss")):
-    """Training and validation curves per epoch: one row per named history, one column per key."""
+    """Training and validation curves per epoch: a row per named history, a column per
+    key."""
     fig, axes = plt.subplots(
         len(histories),
         len(keys),
@@ -111,7 +112,8 @@ def draw_boxes(ax, image, boxes, color="red"):
 
 
 def save_boxes(image, lines, path):
-    """Save image with the boxes of every line drawn on it as a PNG (no metadata from the input)."""
+    """Save image with the boxes of every line drawn on it as a PNG (no metadata from
+    the input)."""
     path = Path(path)
     fig, ax = plt.subplots(figsize=(10, 10 * image.shape[0] / image.shape[1]))
     draw_boxes(ax, image, [b for line in lines for b in line])

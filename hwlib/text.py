@@ -1,4 +1,5 @@
-"""Q5: find handwritten characters in a photo, group them into lines and words, and read them."""
+"""Q5: find handwritten characters in a photo, group them into lines and words, and read
+them."""
 
 from dataclasses import dataclass
 
@@ -41,7 +42,7 @@ def to_gray(image):
 def findLetters(image):
     """Bounding boxes of the handwritten characters in image, and the binary ink image.
 
-    Returns (bboxes, bw): bboxes is a list of [y1, x1, y2, x2] in the input image's pixel
+    Returns (bboxes, bw): bboxes is a list of [y1, x1, y2, x2] in the input's pixel
     coordinates (top-left inclusive, bottom-right exclusive); bw is the binary image at
     the input's size, 1.0 for ink (white characters on black). Steps: grey, working
     resolution, paper brightness estimated and divided out (uneven lighting), denoise,
@@ -74,7 +75,7 @@ def findLetters(image):
 
 
 def merge_pieces(boxes, typical):
-    """Merge boxes that are pieces of one character, such as the bar and the stem of a T.
+    """Merge boxes that are pieces of one character, such as the bar and stem of a T.
 
     Two boxes are pieces of one character when they are less than a quarter of a
     typical character apart in y, and overlap in x by more than half the narrower one's
@@ -152,7 +153,7 @@ def group_lines(bboxes):
 
 
 def word_breaks(lines):
-    """For each line of merged boxes, a list of booleans: is there a space before box k+1?
+    """For each line of merged boxes, a list of booleans: a space before box k+1?
 
     The gaps between neighbouring boxes, divided by the page's median character height,
     fall into two groups, letter gaps and word gaps, which a 1-D two-means split
@@ -206,8 +207,8 @@ class CropStyle:
 
 
 def prepare_crop(mask, style):
-    """One character's binary mask as a NIST36-style row: framed, thickened, dark on white,
-    transposed."""
+    """One character's binary mask as a NIST36-style row: framed, thickened, dark on
+    white, transposed."""
     stroke = mask.sum() / max(skeletonize(mask).sum(), 1)  # in the mask's pixels
     grow = (style.stroke * max(mask.shape) / style.extent - stroke) / 2
     if grow > 0.5:  # thicken thin pen strokes by exactly grow pixels on each side
@@ -229,7 +230,7 @@ def prepare_crop(mask, style):
 
 @dataclass
 class Reading:
-    """What read_text found: the text lines, and per line the boxes and prepared crops."""
+    """What read_text found: the text lines, and per line the boxes and the crops."""
 
     lines: list
     boxes: list
@@ -237,7 +238,8 @@ class Reading:
 
 
 def read_text(image, params, style):
-    """Read the handwriting in image with the classifier params; crops framed like style."""
+    """Read the handwriting in image with the classifier params; crops framed like
+    style."""
     bboxes, bw = findLetters(image)
     lines = [[bboxes[i] for i in line] for line in group_lines(bboxes)]
     breaks = word_breaks(lines)
@@ -289,7 +291,8 @@ def edit_distance(a, b):
 
 
 def misreadings(lines, truth):
-    """The character errors of a reading, as (true, read) pairs along an edit-distance alignment.
+    """The character errors of a reading: (true, read) pairs along an edit-distance
+    alignment.
 
     Spaces are ignored; a missed character reads as "", an extra one is ("", read).
     """
@@ -333,5 +336,6 @@ def score(lines, truth):
 
 
 def same_spaces(line, truth):
-    """True if line splits into words of the same lengths as truth (the letters may differ)."""
+    """True if line splits into words of the same lengths as truth (letters may
+    differ)."""
     return [len(w) for w in line.split()] == [len(w) for w in truth.split()]

@@ -44,7 +44,7 @@ def sgd_update(params, lr, momentum=0.0):
 
 
 def init_classifier(in_size, hidden, classes, seed, dtype=np.float32):
-    """The Q2/Q3 network in_size -> hidden (sigmoid) -> classes (softmax), Xavier-initialised.
+    """The Q2/Q3 network in_size -> hidden (sigmoid) -> classes (softmax), Xavier's.
 
     hidden is one width (Q3.1: layer1, output), or a list of widths for several sigmoid
     layers (layer1, layer2, ..., output).
@@ -72,7 +72,10 @@ def classifier_probs(params, x):
 
 
 def classifier_step(params, xb, yb):
-    """Forward, loss and backward on one batch; stores the gradients, returns (loss, acc)."""
+    """Forward, loss and backward on one batch; stores the gradients.
+
+    xb: N x in, yb: N x classes one-hot. Returns (loss, accuracy) of the batch.
+    """
     probs = classifier_probs(params, xb)
     loss, acc = compute_loss_and_acc(yb, probs)
     delta = backwards(probs - yb, params, "output", linear_deriv)
@@ -128,8 +131,8 @@ def train_classifier(
     rng = np.random.default_rng(seed + 1)
     pool = np.vstack([x] + [distort(x, rng) for _ in range(copies)]) if copies else x
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
-    # Drawn once, as the handout does. Shifting redraws them from the first epoch on; the
-    # unused first draw is kept because it fixes the random stream the book's results come from.
+    # Drawn once, as the handout does. Shifting redraws them from the first epoch on;
+    # the unused first draw is kept: it fixes the random stream of the book's results.
     batches = get_random_batches(x, y, batch_size, rng=rng)
     padded = pad_images(x, shift) if shift and not copies else None
     for epoch in _epochs(epochs, progress):
@@ -154,7 +157,10 @@ def train_classifier(
             correct += acc * len(xb)
         history["train_loss"].append(total_loss / len(x))
         history["train_acc"].append(correct / len(x))
-        line = f"epoch {epoch + 1:3d}  loss {total_loss / len(x):.3f}  acc {correct / len(x):.3f}"
+        line = (
+            f"epoch {epoch + 1:3d}  loss {total_loss / len(x):.3f}  "
+            f"acc {correct / len(x):.3f}"
+        )
         if valid is not None:
             vloss, vacc = evaluate_classifier(params, *valid)
             history["valid_loss"].append(vloss)
@@ -166,7 +172,10 @@ def train_classifier(
 
 
 def pad_images(x, margin):
-    """The 32x32 images in the rows of x, with margin pixels of paper (1.0) around them."""
+    """The 32x32 images in the rows of x, with margin pixels of paper (1.0) around.
+
+    x: N x 1024. Returns N x (32 + 2 margin) x (32 + 2 margin).
+    """
     side = int(round(np.sqrt(x.shape[1])))
     return np.pad(
         x.reshape(len(x), side, side),
@@ -247,7 +256,7 @@ def reconstruct(params, x):
 
 
 def psnr_per_image(x, out):
-    """Q4.3.2: each row's PSNR in dB against its own reconstruction, for pixels in [0, 1].
+    """Q4.3.2: each row's PSNR in dB against its own reconstruction, pixels in [0, 1].
 
     PSNR = 20 log10(MAX_I) - 10 log10(MSE) with MAX_I = 1, computed in float64; the
     same as skimage.metrics.peak_signal_noise_ratio(x_i, out_i, data_range=1.0).
@@ -281,7 +290,8 @@ def train_autoencoder(
     log_every=10,
     progress=False,
 ):
-    """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every epochs.
+    """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every
+    epochs.
 
     New random batches are drawn every epoch. Returns (params, losses) with the training
     loss per epoch, summed over the epoch's batches and divided by the number of images.
@@ -291,7 +301,7 @@ def train_autoencoder(
     rng = np.random.default_rng(seed + 1)
     losses = []
     for epoch in _epochs(epochs, progress):
-        # No labels: a zero-width stand-in, so that only the images are copied into batches.
+        # No labels: a zero-width stand-in, so that only the images are copied.
         batches = [xb for xb, _ in get_random_batches(x, x[:, :0], batch_size, rng=rng)]
         total = sum(_autoencoder_update(params, xb, lr, momentum) for xb in batches)
         losses.append(total / len(x))

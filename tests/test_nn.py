@@ -178,3 +178,80 @@ def test_loss_is_finite_when_a_probability_underflows():
         )
     assert np.isfinite(loss) and loss > 700
     assert acc == 0.0
+
+
+def test_the_input_gradient_that_backwards_returns_matches_central_differences():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 5))
+    params = two_layer_net(rng)
+    upstream = rng.normal(size=(4, 7))  # a random dJ/d(post_act): J = sum(upstream * h)
+
+    def loss(x):
+        return float(np.sum(upstream * forward(x, params, "layer1", sigmoid)))
+
+    loss(x)
+    analytic = backwards(upstream, params, "layer1", sigmoid_deriv)
+    numeric = np.zeros_like(x)
+    eps = 1e-6
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        numeric[i] = (loss(x + step) - loss(x - step)) / (2 * eps)
+    assert np.linalg.norm(analytic - numeric) / np.linalg.norm(numeric) < 1e-7
+
+
+def test_the_autoencoder_step_back_propagates_through_all_four_layers():
+    from hwlib.train import autoencoder_step, init_autoencoder
+
+    rng = np.random.default_rng(4)
+    x = rng.uniform(size=(3, 16))
+    params = {
+        k: v.astype(np.float64) for k, v in init_autoencoder(16, 6, seed=0).items()
+    }
+    for name in [
+        "layer1",
+        "hidden",
+        "hidden2",
+        "output",
+    ]:  # generic biases: no ReLU at 0
+        params["b" + name] = rng.uniform(0.1, 0.3, size=params["b" + name].shape)
+    errors = gradient_check(params, lambda: autoencoder_step(params, x))
+    assert len(errors) == 8 and max(errors.values()) < 1e-6, errors
+
+
+def test_the_deeper_reading_network_back_propagates_through_every_layer():
+    from hwlib.train import classifier_step, init_classifier
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(size=(4, 10))
+    y = np.eye(3)[rng.integers(0, 3, size=4)]
+    params = {
+        k: v.astype(np.float64) for k, v in init_classifier(10, [6, 5], 3, 0).items()
+    }
+    params["blayer1"] = rng.normal(size=6)
+    errors = gradient_check(params, lambda: classifier_step(params, x, y)[0])
+    assert sorted(errors) == [
+        "Wlayer1",
+        "Wlayer2",
+        "Woutput",
+        "blayer1",
+        "blayer2",
+        "boutput",
+    ]
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_momentum_two_steps_worked_out_by_hand():
+    from hwlib.train import sgd_update
+
+    params = {"W": np.array([1.0, -2.0])}
+    params["grad_W"] = np.array([0.5, 1.0])
+    sgd_update(params, lr=0.1, momentum=0.9)
+    # M = 0.9 * 0 - 0.1 * [0.5, 1] = [-0.05, -0.1]; W = [1, -2] + M = [0.95, -2.1]
+    np.testing.assert_allclose(params["M_W"], [-0.05, -0.1])
+    np.testing.assert_allclose(params["W"], [0.95, -2.1])
+    params["grad_W"] = np.array([-1.0, 2.0])
+    sgd_update(params, lr=0.1, momentum=0.9)
+    # M = 0.9 * [-0.05, -0.1] - 0.1 * [-1, 2] = [0.055, -0.29]; W = [1.005, -2.39]
+    np.testing.assert_allclose(params["M_W"], [0.055, -0.29])
+    np.testing.assert_allclose(params["W"], [1.005, -2.39])

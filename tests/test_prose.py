@@ -1,0 +1,72 @@
+"""The prose is held to the outputs: every number that the Q2-Q5 answers state is glued,
+or printed by that notebook, or is one of the handout's own numbers that the question
+quotes. And the Colab install cell points at the book's repository."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ["q2_network", "q3_training", "q4_autoencoder", "q5_text_extraction"]
+
+
+def prose(cell):
+    """A markdown cell's sentences: no headings, quoted questions, math, code or roles."""
+    lines = [
+        line
+        for line in cell.source.splitlines()
+        if not line.lstrip().startswith(("#", ">"))
+    ]
+    text = "\n".join(lines)
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)  # display math
+    text = re.sub(r"\$[^$]*\$", " ", text)  # inline math
+    text = re.sub(r"\{[a-z:]+\}`[^`]*`", " ", text)  # glue, numref, eq, cite
+    text = re.sub(r"`[^`]*`", " ", text)  # code
+    text = re.sub(r"\bQ\d(\.\d)*", " ", text)  # question numbers
+    return text
+
+
+def quoted(nb):
+    """The text of the handout's questions, quoted in the notebook, and its outputs."""
+    questions = "\n".join(
+        line
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.lstrip().startswith(">")
+    )
+    outputs = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            outputs.append(out.get("text", ""))
+            outputs.extend(str(v) for v in out.get("data", {}).values())
+    return questions + "\n".join(outputs)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_number_in_the_answers_comes_from_an_output_or_the_question(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    evidence = quoted(nb)
+    missing = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for number in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", prose(cell)):
+            if number not in evidence:
+                missing.append(number)
+    assert missing == [], (
+        f"{name}: numbers in the prose that no output shows: {missing}"
+    )
+
+
+def test_the_colab_install_cell_uses_the_repository_of_the_config():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        first = nbformat.read(path, as_version=4).cells[0]
+        assert first.cell_type == "code" and "remove-cell" in first.metadata.get(
+            "tags", []
+        )
+        assert f'"hwlib @ git+{url}"' in first.source and "google.colab" in first.source
