@@ -102,7 +102,7 @@ def test_pdf_shows_the_notebooks_key_numbers(pdf_text):
         ("q4_autoencoder", "q4_psnr"),
     ]:
         assert glued(notebook, key) in text, key
-    for value in glued("q5_text_extraction", "q5_char_acc").split(", "):
+    for value in glued("q5_text_extraction", "q5_char_acc").split(" / "):
         assert value in text
     assert "defbackwards(delta,params" in text  # the graded source is in the PDF
     assert "DownloadthewholebookasonePDF" not in text  # that link is for the HTML only
@@ -124,15 +124,19 @@ def test_launch_buttons_open_the_repository_the_book_is_built_from(site, browser
     assert not any("hw5-book/hw5-book" in u for u in links)  # the local default is gone
 
 
-def test_the_landing_page_links_the_pdf(site, browser):
+def test_the_landing_page_links_the_pdf_and_shows_the_results_as_text(site, browser):
     page = browser.new_page()
     page.goto(f"{site}/book/intro.html")
-    assert (
-        page.get_by_role(
-            "link", name="Download the whole book as one PDF"
-        ).get_attribute("href")
-        == "../book.pdf"
-    )
+    link = page.get_by_role("link", name="Download the whole book as one PDF")
+    assert link.get_attribute("href") == "../book.pdf"
+    results = page.inner_text("main table")
+    for notebook, key in [
+        ("q3_training", "q3_test_acc"),
+        ("q5_text_extraction", "q5_char_acc"),
+        ("q5_text_extraction", "q5_reader_char_acc"),
+    ]:
+        assert glued(notebook, key) in results, key  # as written, not as a tuple
+    assert page.locator("main table code").count() == 0  # plain text, not inline code
     page.close()
 
 
