@@ -81,8 +81,8 @@ def nist36_classifier(source=None, **changes):
 
     changes override entries of the recipe: lr for the Q3.3 sweep, or the choices of
     the reading network. Training prints nothing, so that a cached and a freshly
-    trained network give the same output; a progress bar shows unless HW5_PROGRESS=0.
-    The network is saved in nist36_file(source, **changes).
+    trained network give the same output. The network is saved in
+    nist36_file(source, **changes).
     """
     recipe = dict(NIST36_RECIPE, **changes)
     x, y = data.load_nist36("train", source)

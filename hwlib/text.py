@@ -11,8 +11,7 @@ from skimage.measure import label, regionprops
 from skimage.morphology import skeletonize
 from skimage.transform import rescale, resize
 
-from .data import CLASSES
-from .data import PHOTO_WORKING_SIZE as WORKING_SIZE
+from .data import CLASSES, PHOTO_WORKING_SIZE
 from .train import classifier_probs
 
 MIN_CONTRAST = 0.12  # ink must be at least this much darker than the paper around it
@@ -50,7 +49,7 @@ def findLetters(image):
     connected components, and drop those that are small next to the typical character.
     """
     gray = to_gray(image)
-    scale = min(1.0, WORKING_SIZE / max(gray.shape))
+    scale = min(1.0, PHOTO_WORKING_SIZE / max(gray.shape))
     small = rescale(gray, scale, anti_aliasing=True) if scale < 1 else gray
     ink = ink_map(small)
     level = max(threshold_otsu(ink), MIN_CONTRAST) if ink.max() > ink.min() else np.inf

@@ -279,19 +279,20 @@ def autoencoder_step(params, xb):
 
 def train_autoencoder(
     x,
-    hidden=32,
-    epochs=100,
-    batch_size=36,
-    lr=3e-5,
-    momentum=0.9,
-    decay=0.9,
-    decay_every=20,
-    seed=0,
-    log_every=10,
+    *,
+    hidden,
+    epochs,
+    batch_size,
+    lr,
+    momentum,
+    decay,
+    decay_every,
+    seed,
+    log_every=0,
     progress=False,
 ):
     """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every
-    epochs.
+    epochs. The handout's settings are models.AUTOENCODER_RECIPE.
 
     New random batches are drawn every epoch. Returns (params, losses) with the training
     loss per epoch, summed over the epoch's batches and divided by the number of images.

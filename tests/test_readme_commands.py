@@ -123,7 +123,7 @@ LAB_SETTINGS = {
 class Lab:
     """make lab, started on 127.0.0.1 with a token and a free port; stop() ends it."""
 
-    def __init__(self, tmp_path, cwd=ROOT):
+    def __init__(self, tmp_path):
         self.port, self.token = free_port(), "hw5-test-token"
         self.url = f"http://127.0.0.1:{self.port}"
         settings = tmp_path / "lab-settings"
@@ -143,7 +143,7 @@ class Lab:
         self.log = tmp_path / "lab.log"
         self.process = subprocess.Popen(
             ["make", "lab", f"LAB_ARGS={args}"],
-            cwd=cwd,
+            cwd=ROOT,
             env=env,
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
