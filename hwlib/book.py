@@ -1,8 +1,13 @@
-"""Helpers for the notebooks' presentation."""
+"""Helpers for the book: the notebooks' presentation, and the networks that the
+"Try the networks" page runs in the browser."""
 
+import base64
 import inspect
 
+import numpy as np
 from IPython.display import Code
+
+from . import data, models, text, train
 
 
 def show_source(*objects):
@@ -17,3 +22,38 @@ class Plain(str):
 
     def _repr_pretty_(self, printer, cycle):
         printer.text(str(self))
+
+
+def browser_networks(source=None):
+    """The Q3.1 and reading networks of the source (trained, or loaded from the cache
+    as the notebooks left them) and Q5's crop style, as JSON-ready data for the
+    drawing page: each layer's W (in x out, row-major) and b as base64 float32."""
+
+    def encode(a):
+        return base64.b64encode(np.asarray(a, "<f4").tobytes()).decode("ascii")
+
+    test = data.load_nist36("test", source)
+    networks = {}
+    for name, title, classifier in [
+        ("q3.1", "Q3.1 network", models.nist36_classifier),
+        ("reader", "reading network", models.reader_classifier),
+    ]:
+        params, _ = classifier(source)
+        names = train.hidden_layers(params) + ["output"]
+        networks[name] = {
+            "title": title,
+            "sizes": [params["Wlayer1"].shape[0]]
+            + [params["W" + n].shape[1] for n in names],
+            "test_accuracy": float(train.evaluate_classifier(params, *test)[1]),
+            "layers": [
+                {
+                    "rows": params["W" + n].shape[0],
+                    "cols": params["W" + n].shape[1],
+                    "W": encode(params["W" + n]),
+                    "b": encode(params["b" + n]),
+                }
+                for n in names
+            ],
+        }
+    style = text.CropStyle.from_training(data.load_nist36("train", source)[0])
+    return {"classes": data.CLASSES, "style": vars(style), "networks": networks}

@@ -8,7 +8,6 @@ from scipy import ndimage
 from skimage.color import rgb2gray
 from skimage.filters import threshold_otsu
 from skimage.measure import label, regionprops
-from skimage.morphology import skeletonize
 from skimage.transform import rescale, resize
 
 from .data import CLASSES, PHOTO_WORKING_SIZE
@@ -201,14 +200,54 @@ class CropStyle:
             rows, cols = np.flatnonzero(im.any(axis=1)), np.flatnonzero(im.any(axis=0))
             if len(rows):
                 extents.append(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
-                strokes.append(im.sum() / max(skeletonize(im).sum(), 1))
+                strokes.append(im.sum() / max(thin(im).sum(), 1))
         return cls(float(np.median(extents)), float(np.median(strokes)))
+
+
+# A pixel's 8 neighbours as (dy, dx), clockwise from the one above.
+RING = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
+
+
+def thin(mask):
+    """The one-pixel-wide skeleton of a binary mask, by Zhang and Suen's thinning.
+
+    Each pass removes, in two half-steps that each look at the mask as it was, the
+    border pixels whose removal keeps the shape connected: those with 2 to 6 ink
+    neighbours, exactly one white-to-ink change around them, and (first half-step)
+    not both a right and a bottom neighbour with a top or left one, or (second) the
+    mirror of that. The book's drawing page (book/_static/try-networks.js) thins in
+    the same way.
+    """
+    ink = np.pad(np.asarray(mask, dtype=bool), 1)
+    rows, cols = ink.shape
+    while True:
+        removed = False
+        for half in (0, 1):
+            ring = [
+                ink[1 + dy : rows - 1 + dy, 1 + dx : cols - 1 + dx] for dy, dx in RING
+            ]
+            n, _, e, _, s, _, w, _ = ring
+            count = sum(r.astype(np.uint8) for r in ring)
+            changes = sum(
+                (~a & b).astype(np.uint8) for a, b in zip(ring, ring[1:] + ring[:1])
+            )
+            if half == 0:
+                keep_shape = ~(n & e & s) & ~(e & s & w)
+            else:
+                keep_shape = ~(n & e & w) & ~(n & s & w)
+            centre = ink[1:-1, 1:-1]
+            remove = centre & (count >= 2) & (count <= 6) & (changes == 1) & keep_shape
+            if remove.any():
+                centre[remove] = False  # a view: ink itself changes
+                removed = True
+        if not removed:
+            return ink[1:-1, 1:-1]
 
 
 def prepare_crop(mask, style):
     """One character's binary mask as a NIST36-style row: framed, thickened, dark on
     white, transposed."""
-    stroke = mask.sum() / max(skeletonize(mask).sum(), 1)  # in the mask's pixels
+    stroke = mask.sum() / max(thin(mask).sum(), 1)  # in the mask's pixels
     grow = (style.stroke * max(mask.shape) / style.extent - stroke) / 2
     if grow > 0.5:  # thicken thin pen strokes by exactly grow pixels on each side
         mask = np.pad(mask, int(np.ceil(grow)))

@@ -106,6 +106,7 @@ def test_pdf_shows_the_notebooks_key_numbers(pdf_text):
         assert value in text
     assert "defbackwards(delta,params" in text  # the graded source is in the PDF
     assert "DownloadthewholebookasonePDF" not in text  # that link is for the HTML only
+    assert "Trythenetworks" not in text  # the drawing page is for the HTML only
 
 
 def test_launch_buttons_open_the_repository_the_book_is_built_from(site, browser):
@@ -137,6 +138,8 @@ def test_the_landing_page_links_the_pdf_and_shows_the_results_as_text(site, brow
     ]:
         assert glued(notebook, key) in results, key  # as written, not as a tuple
     assert page.locator("main table code").count() == 0  # plain text, not inline code
+    page.locator("main p a[href='try.html']").click()  # the link beside the PDF's
+    assert page.url == f"{site}/book/try.html"
     page.close()
 
 
@@ -201,3 +204,173 @@ def test_every_page_loads_with_images_and_typeset_math(site, browser, page_name)
             path=str(ROOT / "_build" / "screenshots" / "q1_theory.png"), full_page=False
         )
     page.close()
+
+
+# Strokes of the drawing page's test characters, as points in [0, 1] of the canvas.
+DRAWINGS = {
+    "L": [[(0.3, 0.15), (0.3, 0.85), (0.72, 0.85)]],
+    "7": [[(0.25, 0.15), (0.75, 0.15), (0.4, 0.88)]],
+    "O": [
+        [
+            (0.5, 0.12),
+            (0.75, 0.25),
+            (0.8, 0.5),
+            (0.75, 0.75),
+            (0.5, 0.88),
+            (0.25, 0.75),
+            (0.2, 0.5),
+            (0.25, 0.25),
+            (0.5, 0.12),
+        ]
+    ],
+}
+NEXT_FRAME = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def open_try_page(site, browser, **context_options):
+    """The drawing page, with the console errors and the requests to outside the book."""
+    context = browser.new_context(
+        viewport={"width": 1200, "height": 900}, **context_options
+    )
+    page = context.new_page()
+    errors, outside = [], []
+    page.on(
+        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
+    )
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "request",
+        lambda req: outside.append(req.url) if not req.url.startswith(site) else None,
+    )
+    page.goto(f"{site}/book/try.html", wait_until="networkidle")
+    return page, errors, outside
+
+
+def canvas_points(page, stroke):
+    box = page.locator(".try-canvas").bounding_box()
+    return [
+        (box["x"] + u * box["width"], box["y"] + v * box["height"]) for u, v in stroke
+    ]
+
+
+def draw_with_mouse(page, strokes):
+    page.click(".try-clear")
+    for stroke in strokes:
+        points = canvas_points(page, stroke)
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=12)
+        page.mouse.up()
+    return page_state(page)
+
+
+def page_state(page):
+    """What the page read after the next frame: {mask: {height, width, data}, input,
+    probabilities: {network: 36 values}}, as plain lists (null before any drawing)."""
+    page.evaluate(NEXT_FRAME)
+    return page.evaluate(
+        """(() => {
+        const s = window.tryNetworksState;
+        const m = s.mask;
+        return {
+          mask: m && {height: m.height, width: m.width, data: Array.from(m.mask)},
+          input: s.input && Array.from(s.input),
+          probabilities: s.probabilities,
+        };
+        })()"""
+    )
+
+
+def page_reading(state):
+    """The page's mask, its 1024 inputs and both networks' probabilities, as arrays."""
+    import numpy as np
+
+    mask = state["mask"]
+    return (
+        np.array(mask["data"], bool).reshape(mask["height"], mask["width"]),
+        np.array(state["input"]),
+        {name: np.array(p) for name, p in state["probabilities"].items()},
+    )
+
+
+def test_the_drawing_page_reads_drawings_as_python_does(site, browser):
+    """Mouse drawings of L, 7 and O: the page prepares them as text.prepare_crop and
+    reads them as classifier_probs with the book's cached networks; each character is
+    in both networks' top 3; nothing is asked of the outside world; the console is
+    clean."""
+    import numpy as np
+
+    from hwlib import data, models, text, train
+
+    builtin = data.Source(data.BUILTIN)
+    style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
+    params = {
+        "q3.1": models.nist36_classifier(builtin)[0],
+        "reader": models.reader_classifier(builtin)[0],
+    }
+    page, errors, outside = open_try_page(site, browser)
+    top3 = {}
+    for char, strokes in DRAWINGS.items():
+        mask, row, probs = page_reading(draw_with_mouse(page, strokes))
+        assert 100 < mask.shape[0] < 280 and mask.any()  # the drawn box, cropped
+        assert np.abs(row - text.prepare_crop(mask, style)).max() < 0.02, char
+        for name, p in params.items():
+            expected = train.classifier_probs(p, row[None])[0]
+            assert np.abs(probs[name] - expected).max() < 1e-4, (char, name)
+            top3[char, name] = [data.CLASSES[k] for k in np.argsort(-probs[name])[:3]]
+            assert char in top3[char, name], (char, name, top3[char, name])
+        # The bars show the chosen network's five likeliest classes, best first.
+        for name in ["reader", "q3.1"]:
+            page.check(f"input[value='{name}']")
+            labels = page.locator(".try-bars .try-label").all_inner_texts()
+            assert labels == [data.CLASSES[k] for k in np.argsort(-probs[name])[:5]]
+        # The preview is the network's input, upright.
+        shown = page.evaluate(
+            "Array.from(document.querySelector('.try-input').getContext('2d')"
+            ".getImageData(0, 0, 32, 32).data.filter((_, i) => i % 4 === 0))"
+        )
+        upright = row.reshape(32, 32).T
+        assert np.abs(np.array(shown).reshape(32, 32) / 255 - upright).max() <= 1 / 255
+    print("top 3 of each network:", top3)
+    (ROOT / "_build" / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ROOT / "_build" / "screenshots" / "try_networks.png"))
+    page.click(".try-clear")
+    assert page_state(page)["input"] is None
+    assert "Draw a letter or a digit" in page.inner_text(".try-bars")
+    assert errors == [] and outside == []
+    page.context.close()
+
+
+def test_the_drawing_page_takes_touch(site, browser):
+    """A finger's strokes draw too (pointer events from touch), without scrolling the page."""
+    page, errors, _ = open_try_page(site, browser, has_touch=True)
+    touch = page.context.new_cdp_session(page)
+    points = canvas_points(page, DRAWINGS["L"][0])
+    path = [points[0]]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        path += [
+            (x0 + (x1 - x0) * t / 12, y0 + (y1 - y0) * t / 12) for t in range(1, 13)
+        ]
+    scroll = page.evaluate("window.scrollY")
+    for kind, (x, y) in zip(["touchStart"] + ["touchMove"] * (len(path) - 1), path):
+        touch.send(
+            "Input.dispatchTouchEvent",
+            {"type": kind, "touchPoints": [{"x": x, "y": y}]},
+        )
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    state = page_state(page)
+    assert state["mask"] is not None and state["mask"]["height"] > 100
+    assert page.evaluate("window.scrollY") == scroll
+    assert errors == []
+    page.context.close()
+
+
+def test_the_drawing_page_weights_are_compact(site):
+    """Both networks' exported weights, float32 in base64, stay under 2 MB."""
+    size = (
+        (ROOT / "_build" / "html" / "_static" / "try-networks-weights.js")
+        .stat()
+        .st_size
+    )
+    assert size < 2_000_000, size

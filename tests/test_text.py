@@ -139,6 +139,30 @@ def test_decode_word_reads_whole_words_as_letters_or_digits():
     assert "".join(data.CLASSES[k] for k in decode_word(number)) == "123"
 
 
+def test_thinning_leaves_a_connected_one_pixel_line_inside_the_ink():
+    from scipy import ndimage
+
+    bar = np.zeros((20, 70), bool)
+    bar[6:15, 5:65] = True  # 9 px thick, 60 px long
+    skeleton = text.thin(bar)
+    assert not (skeleton & ~bar).any()
+    assert (skeleton[:, 12:58].sum(axis=0) == 1).all()  # one pixel per column
+    assert 45 <= skeleton.sum() <= 60
+    # Strokes of known width: the skeleton keeps the pieces, and the ink's area over
+    # its length is the width.
+    rng = np.random.default_rng(0)
+    for width in [3, 5, 9]:
+        strokes = Image.new("1", (120, 120))
+        pen = ImageDraw.Draw(strokes)
+        for _ in range(3):
+            pen.line([tuple(rng.integers(10, 110, 2)) for _ in range(3)], 1, width)
+        ink = np.array(strokes)
+        skeleton = text.thin(ink)
+        eight = np.ones((3, 3))
+        assert ndimage.label(skeleton, eight)[1] == ndimage.label(ink, eight)[1]
+        assert abs(ink.sum() / skeleton.sum() - width) < 0.4 * width  # ends, crossings
+
+
 def test_prepared_crops_look_like_training_images():
     mask = np.ones((100, 4), bool)  # a box around a thin vertical bar, 4 px wide
     style = text.CropStyle(extent=26, stroke=3.6)

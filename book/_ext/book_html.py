@@ -1,7 +1,9 @@
 """HTML fixes for the book: MathJax served from the book itself, no script included twice,
-and a colour mode set, so that the browser console stays free of errors."""
+and a colour mode set, so that the browser console stays free of errors. And the
+"Try the networks" page: HTML only, with the networks that this build trained."""
 
 import importlib.util
+import json
 import os
 import shutil
 from pathlib import Path
@@ -34,6 +36,28 @@ def _copy_mathjax(app, exception):
         )
 
 
+# The drawing page runs in the browser: the PDF leaves it out.
+TRY_PAGE = "book/try"
+TRY_DATA = "try-networks-weights.js"
+
+
+def _leave_out_of_pdf(app):
+    """Only the HTML book has the drawing page; the PDF skips it and the ToC's link."""
+    if app.builder.format != "html":
+        app.config.exclude_patterns.append(TRY_PAGE + ".md")
+        app.config.suppress_warnings += ["toc.excluded", "etoc.ref"]
+
+
+def _export_networks(app, exception):
+    """Write the networks and crop style for the drawing page, from the cache that the
+    notebooks of this build filled (see hwlib.book.browser_networks)."""
+    if exception is None and app.builder.format == "html":
+        from hwlib import book
+
+        script = "window.TRY_NETWORKS_DATA = " + json.dumps(book.browser_networks())
+        (Path(app.outdir) / "_static" / TRY_DATA).write_text(script + ";\n")
+
+
 def _fix_page_context(app, pagename, templatename, context, doctree):
     """sphinx-thebe can register its inline configuration twice, which the browser rejects
     ("THEBE_JS_URL has already been declared"): keep the first copy of every script.
@@ -52,11 +76,22 @@ def _fix_page_context(app, pagename, templatename, context, doctree):
     context["default_mode"] = context.get("default_mode") or "light"
 
 
+def _add_try_scripts(app, pagename, templatename, context, doctree):
+    """The drawing page's data, script and style, on that page only."""
+    if pagename == TRY_PAGE:
+        app.add_js_file(TRY_DATA)
+        app.add_js_file("try-networks.js")
+        app.add_css_file("try-networks.css")
+
+
 def setup(app):
     app.connect("config-inited", _use_local_mathjax)
     app.connect("config-inited", _set_repository)
+    app.connect("builder-inited", _leave_out_of_pdf)
+    app.connect("html-page-context", _add_try_scripts)
     app.connect(
         "html-page-context", _fix_page_context, priority=900
     )  # after the others
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _export_networks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
