@@ -334,7 +334,9 @@ def test_the_drawing_page_reads_drawings_as_python_does(site, browser):
         assert np.abs(np.array(shown).reshape(32, 32) / 255 - upright).max() <= 1 / 255
     print("top 3 of each network:", top3)
     (ROOT / "_build" / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ROOT / "_build" / "screenshots" / "try_networks.png"))
+    page.locator("#try-networks").screenshot(
+        path=str(ROOT / "_build" / "screenshots" / "try_networks.png")
+    )
     page.click(".try-clear")
     assert page_state(page)["input"] is None
     assert "Draw a letter or a digit" in page.inner_text(".try-bars")
@@ -374,3 +376,19 @@ def test_the_drawing_page_weights_are_compact(site):
         .st_size
     )
     assert size < 2_000_000, size
+
+
+def test_the_drawing_page_works_from_the_built_files_alone(site, browser):
+    """Opened from disk, with no server, the page still loads both networks and reads."""
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto((ROOT / "_build" / "html" / "book" / "try.html").as_uri())
+    assert "on the test set" in page.inner_text("label:has(input[value='reader'])")
+    state = draw_with_mouse(page, DRAWINGS["7"])
+    assert len(state["input"]) == 1024 and set(state["probabilities"]) == {
+        "q3.1",
+        "reader",
+    }
+    assert errors == []
+    page.close()
