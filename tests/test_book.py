@@ -310,14 +310,16 @@ def test_the_drawing_page_reads_drawings_as_python_does(site, browser):
         "reader": models.reader_classifier(builtin)[0],
     }
     page, errors, outside = open_try_page(site, browser)
-    top3 = {}
+    top3, differences = {}, {"input": [], "probabilities": []}
     for char, strokes in DRAWINGS.items():
         mask, row, probs = page_reading(draw_with_mouse(page, strokes))
         assert 100 < mask.shape[0] < 280 and mask.any()  # the drawn box, cropped
-        assert np.abs(row - text.prepare_crop(mask, style)).max() < 0.02, char
+        differences["input"].append(np.abs(row - text.prepare_crop(mask, style)).max())
+        assert differences["input"][-1] < 0.02, char
         for name, p in params.items():
             expected = train.classifier_probs(p, row[None])[0]
-            assert np.abs(probs[name] - expected).max() < 1e-4, (char, name)
+            differences["probabilities"].append(np.abs(probs[name] - expected).max())
+            assert differences["probabilities"][-1] < 1e-4, (char, name)
             top3[char, name] = [data.CLASSES[k] for k in np.argsort(-probs[name])[:3]]
             assert char in top3[char, name], (char, name, top3[char, name])
         # The bars show the chosen network's five likeliest classes, best first.
@@ -333,6 +335,12 @@ def test_the_drawing_page_reads_drawings_as_python_does(site, browser):
         upright = row.reshape(32, 32).T
         assert np.abs(np.array(shown).reshape(32, 32) / 255 - upright).max() <= 1 / 255
     print("top 3 of each network:", top3)
+    print(
+        {
+            k: f"largest difference from Python {max(v):.1e}"
+            for k, v in differences.items()
+        }
+    )
     (ROOT / "_build" / "screenshots").mkdir(parents=True, exist_ok=True)
     page.locator("#try-networks").screenshot(
         path=str(ROOT / "_build" / "screenshots" / "try_networks.png")

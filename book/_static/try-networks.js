@@ -50,16 +50,21 @@ const TryNetworks = (() => {
    * scipy.ndimage.distance_transform_edt: Felzenszwalb and Huttenlocher's lower
    * envelope of parabolas, along columns and then along rows. */
   function squaredDistanceToInk(mask, h, w) {
-    const d = Float64Array.from(mask, (m) => (m ? 0 : 1e20));
-    const along = (n, index) => {
-      const f = Float64Array.from({ length: n }, (_, q) => d[index(q)]);
-      const v = new Int32Array(n); // the parabolas of the envelope, by their vertex
-      const z = new Float64Array(n + 1); // and where each one starts
+    const d = new Float64Array(h * w);
+    for (let i = 0; i < h * w; i++) d[i] = mask[i] ? 0 : 1e20;
+    const n = Math.max(h, w);
+    const f = new Float64Array(n);
+    const v = new Int32Array(n); // the parabolas of the envelope, by their vertex
+    const z = new Float64Array(n + 1); // and where each one starts
+    const along = (start, stride, length) => {
+      for (let q = 0; q < length; q++) f[q] = d[start + q * stride];
+      // Where the parabolas of vertices q and p meet.
       const meet = (q, p) => (f[q] + q * q - f[p] - p * p) / (2 * q - 2 * p);
       let k = 0;
+      v[0] = 0;
       z[0] = -Infinity;
       z[1] = Infinity;
-      for (let q = 1; q < n; q++) {
+      for (let q = 1; q < length; q++) {
         while (meet(q, v[k]) <= z[k]) k--;
         k++;
         v[k] = q;
@@ -67,13 +72,13 @@ const TryNetworks = (() => {
         z[k + 1] = Infinity;
       }
       k = 0;
-      for (let q = 0; q < n; q++) {
+      for (let q = 0; q < length; q++) {
         while (z[k + 1] < q) k++;
-        d[index(q)] = (q - v[k]) * (q - v[k]) + f[v[k]];
+        d[start + q * stride] = (q - v[k]) * (q - v[k]) + f[v[k]];
       }
     };
-    for (let x = 0; x < w; x++) along(h, (y) => y * w + x);
-    for (let y = 0; y < h; y++) along(w, (x) => y * w + x);
+    for (let x = 0; x < w; x++) along(x, w, h);
+    for (let y = 0; y < h; y++) along(y * w, 1, w);
     return d;
   }
 
@@ -94,18 +99,23 @@ const TryNetworks = (() => {
   function gaussianAlong(img, h, w, sigma, axis, boundary) {
     if (sigma <= 1e-15) return img;
     const radius = Math.floor(4 * sigma + 0.5);
-    let kernel = [];
-    for (let k = -radius; k <= radius; k++) kernel.push(Math.exp((-0.5 / (sigma * sigma)) * k * k));
+    const taps = 2 * radius + 1;
+    let kernel = Array.from({ length: taps }, (_, k) => Math.exp((-0.5 / (sigma * sigma)) * (k - radius) ** 2));
     const total = kernel.reduce((a, b) => a + b, 0);
     kernel = kernel.map((v) => v / total);
+    // For each position along the axis, the positions that its taps read.
+    const [n, step] = axis === 0 ? [h, w] : [w, 1];
+    const source = new Int32Array(n * taps);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < taps; k++) source[i * taps + k] = boundary(i + k - radius, n) * step;
+    }
     const out = new Float64Array(h * w);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
+        const i = axis === 0 ? y : x; // the position along the axis
+        const base = axis === 0 ? x : y * w; // the start of its line
         let sum = 0;
-        for (let k = -radius; k <= radius; k++) {
-          const value = axis === 0 ? img[boundary(y + k, h) * w + x] : img[y * w + boundary(x + k, w)];
-          sum += kernel[k + radius] * value;
-        }
+        for (let k = 0; k < taps; k++) sum += kernel[k] * img[base + source[i * taps + k]];
         out[y * w + x] = sum;
       }
     }
@@ -118,7 +128,12 @@ const TryNetworks = (() => {
     const [fy, fx] = [h / oh, w / ow];
     let blurred = gaussianAlong(img, h, w, Math.max(0, (fy - 1) / 2), 0, mirror);
     blurred = gaussianAlong(blurred, h, w, Math.max(0, (fx - 1) / 2), 1, mirror);
-    const [lo, hi] = img.reduce(([a, b], v) => [Math.min(a, v), Math.max(b, v)], [Infinity, -Infinity]);
+    let lo = Infinity; // the output is clipped to the input's range
+    let hi = -Infinity;
+    for (let i = 0; i < h * w; i++) {
+      lo = Math.min(lo, img[i]);
+      hi = Math.max(hi, img[i]);
+    }
     const taps = (o, factor, n) => {
       const c = mirrorCoordinate((o + 0.5) * factor - 0.5, n);
       const i = Math.floor(c);
@@ -167,13 +182,14 @@ const TryNetworks = (() => {
         for (let x = 0; x < w; x++) padded[(y + pad) * pw + x + pad] = mask[y * w + x];
       }
       const d2 = squaredDistanceToInk(padded, ph, pw);
-      mask = Uint8Array.from(d2, (v) => (Math.sqrt(v) <= grow ? 1 : 0));
+      mask = new Uint8Array(ph * pw);
+      for (let i = 0; i < ph * pw; i++) mask[i] = Math.sqrt(d2[i]) <= grow ? 1 : 0;
       [h, w] = [ph, pw];
     }
     const scale = style.extent / Math.max(h, w);
     const oh = Math.max(roundHalfEven(h * scale), 1);
     const ow = Math.max(roundHalfEven(w * scale), 1);
-    const small = resize(Float64Array.from(mask), h, w, oh, ow);
+    const small = resize(new Float64Array(mask), h, w, oh, ow);
     const [sh, sw] = [Math.min(oh, 32), Math.min(ow, 32)];
     const [top, left] = [Math.floor((32 - sh) / 2), Math.floor((32 - sw) / 2)];
     let canvas = new Float64Array(32 * 32);
