@@ -352,10 +352,19 @@ def test_the_drawing_page_reads_drawings_as_python_does(site, browser):
     page.context.close()
 
 
-def test_the_drawing_page_takes_touch(site, browser):
-    """A finger's strokes draw too (pointer events from touch), without scrolling the page."""
-    page, errors, _ = open_try_page(site, browser, has_touch=True)
-    touch = page.context.new_cdp_session(page)
+@pytest.mark.parametrize("kind", ["touch", "pen"])
+def test_the_drawing_page_takes_touch_and_pen(site, browser, kind):
+    """A finger's or a pen's strokes draw too, and touch does not scroll the page."""
+    import numpy as np
+
+    from hwlib import data
+
+    page, errors, _ = open_try_page(site, browser, has_touch=kind == "touch")
+    page.evaluate(
+        "document.querySelector('.try-canvas').addEventListener("
+        "'pointerdown', e => window.pointerKind = e.pointerType)"
+    )
+    device = page.context.new_cdp_session(page)
     points = canvas_points(page, DRAWINGS["L"][0])
     path = [points[0]]
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
@@ -363,14 +372,46 @@ def test_the_drawing_page_takes_touch(site, browser):
             (x0 + (x1 - x0) * t / 12, y0 + (y1 - y0) * t / 12) for t in range(1, 13)
         ]
     scroll = page.evaluate("window.scrollY")
-    for kind, (x, y) in zip(["touchStart"] + ["touchMove"] * (len(path) - 1), path):
-        touch.send(
-            "Input.dispatchTouchEvent",
-            {"type": kind, "touchPoints": [{"x": x, "y": y}]},
+    for step, (x, y) in enumerate(path):
+        if kind == "touch":
+            device.send(
+                "Input.dispatchTouchEvent",
+                {
+                    "type": "touchStart" if step == 0 else "touchMove",
+                    "touchPoints": [{"x": x, "y": y}],
+                },
+            )
+        else:
+            device.send(
+                "Input.dispatchMouseEvent",
+                {
+                    "type": "mousePressed" if step == 0 else "mouseMoved",
+                    "x": x,
+                    "y": y,
+                    "button": "left",
+                    "buttons": 1,
+                    "clickCount": 1,
+                    "pointerType": "pen",
+                },
+            )
+    if kind == "touch":
+        device.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    else:
+        device.send(
+            "Input.dispatchMouseEvent",
+            {
+                "type": "mouseReleased",
+                "x": x,
+                "y": y,
+                "button": "left",
+                "clickCount": 1,
+                "pointerType": "pen",
+            },
         )
-    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    state = page_state(page)
-    assert state["mask"] is not None and state["mask"]["height"] > 100
+    _, _, probs = page_reading(page_state(page))
+    assert page.evaluate("window.pointerKind") == kind
+    for name, p in probs.items():
+        assert "L" in [data.CLASSES[k] for k in np.argsort(-p)[:3]], name
     assert page.evaluate("window.scrollY") == scroll
     assert errors == []
     page.context.close()
