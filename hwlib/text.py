@@ -297,6 +297,10 @@ def read_text(image, params, style):
     return Reading(text, lines, crops)
 
 
+# A word of one character is a digit or one of the one-letter English words.
+ONE_CHARACTER_WORDS = np.array([c.isdigit() or c in "AI" for c in CLASSES])
+
+
 def decode_word(probs, sure=0.9):
     """The classes of one word's characters, read as letters or digits.
 
@@ -305,8 +309,11 @@ def decode_word(probs, sure=0.9):
     that of the digits'. Each character takes its most probable class of that kind,
     unless the network is sure (probability above sure) of a class of the other kind:
     one ambiguous glyph then cannot turn a clear letter into a digit. This fixes O/0,
-    I/1, S/5, Z/2 and B/8 inside words and numbers.
+    I/1, S/5, Z/2 and B/8 inside words and numbers. A word of one character can only be
+    a digit, A or I: the other letters are ruled out first (6 is not read as G).
     """
+    if len(probs) == 1:
+        probs = probs * ONE_CHARACTER_WORDS
     letters = np.log(probs[:, :26].sum(axis=1) + 1e-12).sum()
     digits = np.log(probs[:, 26:].sum(axis=1) + 1e-12).sum()
     kind = (

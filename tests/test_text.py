@@ -137,6 +137,14 @@ def test_decode_word_reads_whole_words_as_letters_or_digits():
     assert "".join(data.CLASSES[k] for k in decode_word(word)) == "TOD"
     number = probs({"1": 0.8}, {"Z": 0.5, "2": 0.4}, {"3": 0.9})
     assert "".join(data.CLASSES[k] for k in decode_word(number)) == "123"
+    # A word of one character is a digit, A or I, even when another letter leads.
+    for spec, read in [
+        ({"G": 0.95, "6": 0.04}, "6"),
+        ({"A": 0.6, "4": 0.3}, "A"),
+        ({"I": 0.5, "1": 0.4}, "I"),
+        ({"Z": 0.7, "2": 0.2}, "2"),
+    ]:
+        assert data.CLASSES[decode_word(probs(spec))[0]] == read, spec
 
 
 def test_thinning_leaves_a_connected_one_pixel_line_inside_the_ink():
