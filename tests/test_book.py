@@ -158,9 +158,8 @@ def site(browser):
     server.shutdown()
 
 
-@pytest.mark.parametrize("page_name", toc_pages())
-def test_every_page_loads_with_images_and_typeset_math(site, browser, page_name):
-    page = browser.new_page()
+def watch(page, site):
+    """Lists that fill with the page's console errors and its requests outside site."""
     errors, outside = [], []
     page.on(
         "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
@@ -170,6 +169,13 @@ def test_every_page_loads_with_images_and_typeset_math(site, browser, page_name)
         "request",
         lambda req: outside.append(req.url) if not req.url.startswith(site) else None,
     )
+    return errors, outside
+
+
+@pytest.mark.parametrize("page_name", toc_pages())
+def test_every_page_loads_with_images_and_typeset_math(site, browser, page_name):
+    page = browser.new_page()
+    errors, outside = watch(page, site)
     page.goto(f"{site}/{page_name}.html", wait_until="networkidle")
     assert errors == []
     assert outside == []  # everything, MathJax included, comes from the book itself
@@ -233,15 +239,7 @@ def open_try_page(site, browser, **context_options):
         viewport={"width": 1200, "height": 900}, **context_options
     )
     page = context.new_page()
-    errors, outside = [], []
-    page.on(
-        "console", lambda msg: errors.append(msg.text) if msg.type == "error" else None
-    )
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "request",
-        lambda req: outside.append(req.url) if not req.url.startswith(site) else None,
-    )
+    errors, outside = watch(page, site)
     page.goto(f"{site}/book/try.html", wait_until="networkidle")
     return page, errors, outside
 

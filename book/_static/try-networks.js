@@ -276,6 +276,7 @@ const TryNetworks = (() => {
     const preview = root.querySelector(".try-input").getContext("2d");
     const bars = root.querySelector(".try-bars");
     const choice = () => root.querySelector("input[name=try-network]:checked").value;
+    // What the page read last: the book's browser test compares it with Python's.
     const state = { mask: null, input: null, probabilities: {} };
     let last = null;
     let pending = false;
@@ -369,7 +370,7 @@ const TryNetworks = (() => {
     return state;
   }
 
-  return { prepare, probabilities, layers, start };
+  return { start };
 })();
 
 document.addEventListener("DOMContentLoaded", () => {
