@@ -106,6 +106,7 @@ def train_classifier(
     anneal=False,
     shift=0,
     copies=0,
+    paper_at_zero=False,
     seed=0,
     log_every=1,
     progress=False,
@@ -118,6 +119,9 @@ def train_classifier(
     shift moves every image by up to shift pixels in x and y, anew every epoch.
     copies adds that many distorted copies of the training set (see distort), made
     once; each epoch then trains on len(x) images drawn from the originals and copies.
+    paper_at_zero trains on x - 1: the blank paper, most of every image, then gives the
+    first layer no input, and only the ink drives it. The params returned take the
+    images as they are: the shift is folded into the first layer's bias.
     history holds per-epoch lists: train_loss / train_acc (averaged over the epoch's
     batches, as the handout computes them) and, given valid = (xv, yv), valid_loss /
     valid_acc after the epoch. Loss is cross-entropy per sample. One rounded line is
@@ -126,8 +130,9 @@ def train_classifier(
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
     params = init_classifier(x.shape[1], hidden, y.shape[1], seed)
+    paper = np.float32(1.0 if paper_at_zero else 0.0)
     if valid is not None:  # converted once, not every epoch
-        valid = (valid[0].astype(np.float32), valid[1])
+        valid = (valid[0].astype(np.float32) - paper, valid[1])
     rng = np.random.default_rng(seed + 1)
     pool = np.vstack([x] + [distort(x, rng) for _ in range(copies)]) if copies else x
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
@@ -151,7 +156,7 @@ def train_classifier(
         rate = lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)) if anneal else lr
         total_loss = correct = 0.0
         for xb, yb in batches:
-            loss, acc = classifier_step(params, xb, yb)
+            loss, acc = classifier_step(params, xb - paper, yb)
             sgd_update(params, rate, momentum)
             total_loss += loss
             correct += acc * len(xb)
@@ -168,6 +173,8 @@ def train_classifier(
             line += f"  valid loss {vloss:.3f}  valid acc {vacc:.3f}"
         if log_every and (epoch + 1) % log_every == 0:
             print(line)
+    # (x - paper) W + b = x W + (b - paper * the column sums of W)
+    params["blayer1"] -= paper * params["Wlayer1"].sum(axis=0, dtype=np.float64)
     return params, history
 
 

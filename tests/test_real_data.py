@@ -59,10 +59,11 @@ def test_q5_reads_the_course_photos_with_the_q31_network(real_data, builtin):
 
 
 def test_q5_reads_the_course_photos_with_the_reading_network(real_data, builtin):
-    # Measured over training seeds 0-2: every photo 93.9 % or more, mean 97.1 % or more.
+    # The targets. Measured over training seeds 0-2: every photo 94.8 % or more,
+    # mean 97.8 % or more.
     scores = read_course_photos(
         real_data, models.reader_classifier(builtin)[0], builtin
     )
     accuracies = [acc for acc, *_ in scores.values()]
-    assert min(accuracies) >= 0.93 and sum(accuracies) / 4 >= 0.97, scores
+    assert min(accuracies) >= 0.94 and sum(accuracies) / 4 >= 0.97, scores
     assert_lines_and_spaces(scores)
