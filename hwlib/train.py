@@ -139,13 +139,16 @@ def train_classifier(
     # Drawn once, as the handout does. Shifting redraws them from the first epoch on;
     # the unused first draw is kept: it fixes the random stream of the book's results.
     batches = get_random_batches(x, y, batch_size, rng=rng)
-    padded = pad_images(x, shift) if shift and not copies else None
+    # The images with room to shift them, padded once for all epochs.
+    padded = pad_images(pool, shift) if shift or copies else None
     for epoch in _epochs(epochs, progress):
         if copies:
             drawn = rng.choice(len(pool), len(x), replace=False)
-            padded = pad_images(pool[drawn], shift)
             batches = get_random_batches(
-                random_shift(padded, shift, rng), y[drawn % len(x)], batch_size, rng=rng
+                random_shift(padded[drawn], shift, rng),
+                y[drawn % len(x)],
+                batch_size,
+                rng=rng,
             )
         elif shift:
             batches = get_random_batches(
@@ -220,14 +223,15 @@ def distort(x, rng, rotate=8.0, scale=0.08, slant=0.15, stroke=0.3):
     angle = np.deg2rad(rng.uniform(-rotate, rotate, n))
     factor = rng.uniform(1 - scale, 1 + scale, n)
     cos, sin = np.cos(angle) / factor, np.sin(angle) / factor
-    # For every output pixel, the input position it samples: about the image centre.
+    # Output pixel p samples the input at inverse (p - c) + c, c the image centre.
     inverse = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
     inverse[:, 0, 1] += rng.uniform(-slant, slant, n)
-    grid = np.stack(np.mgrid[0:32, 0:32]) - 15.5
-    coords = np.einsum("nij,jhw->nihw", inverse, grid) + 15.5
-    index = np.broadcast_to(np.arange(n)[:, None, None], (n, 32, 32))
-    out = ndimage.map_coordinates(
-        images, [index, coords[:, 0], coords[:, 1]], order=1, cval=1.0
+    offsets = 15.5 - np.einsum("nij,j->ni", inverse, [15.5, 15.5])
+    out = np.stack(
+        [
+            ndimage.affine_transform(image, m, offset=o, order=1, cval=1.0)
+            for image, m, o in zip(images, inverse, offsets)
+        ]
     )
     pick = rng.random(n)
     thicker, thinner = pick < stroke / 2, (pick >= stroke / 2) & (pick < stroke)
