@@ -139,20 +139,24 @@ def train_classifier(
     # Drawn once, as the handout does. Shifting redraws them from the first epoch on;
     # the unused first draw is kept: it fixes the random stream of the book's results.
     batches = get_random_batches(x, y, batch_size, rng=rng)
-    # The images with room to shift them, padded once for all epochs.
+    # The images with room to shift them, padded once for all epochs, and arrays that
+    # every epoch reuses (new ones this large would cost fresh memory pages each time).
     padded = pad_images(pool, shift) if shift or copies else None
+    chosen = np.empty((len(x), *padded.shape[1:]), np.float32) if copies else None
+    shifted = np.empty_like(x)
     for epoch in _epochs(epochs, progress):
         if copies:
             drawn = rng.choice(len(pool), len(x), replace=False)
+            np.take(padded, drawn, axis=0, out=chosen)
             batches = get_random_batches(
-                random_shift(padded[drawn], shift, rng),
+                random_shift(chosen, shift, rng, out=shifted),
                 y[drawn % len(x)],
                 batch_size,
                 rng=rng,
             )
         elif shift:
             batches = get_random_batches(
-                random_shift(padded, shift, rng), y, batch_size, rng=rng
+                random_shift(padded, shift, rng, out=shifted), y, batch_size, rng=rng
             )
         elif reshuffle and epoch > 0:
             batches = get_random_batches(x, y, batch_size, rng=rng)
@@ -194,21 +198,23 @@ def pad_images(x, margin):
     )
 
 
-def random_shift(padded, margin, rng, groups=64):
+def random_shift(padded, margin, rng, groups=64, out=None):
     """Crop the padded images at random offsets: images moved by up to margin pixels.
 
     The images are cut into `groups` contiguous runs, each moved by its own random
     offset, which is much faster than one offset per image; since the batches are
     drawn at random afterwards, every batch still mixes many offsets.
+    Returns N x side^2 rows, written into out if given.
     """
     n, side = len(padded), padded.shape[1] - 2 * margin
-    out = np.empty((n, side, side), dtype=padded.dtype)
+    out = np.empty((n, side * side), padded.dtype) if out is None else out
+    images = out.reshape(n, side, side)  # a view of out
     bounds = np.linspace(0, n, groups + 1).astype(int)
     for lo, hi, (dy, dx) in zip(
         bounds[:-1], bounds[1:], rng.integers(0, 2 * margin + 1, size=(groups, 2))
     ):
-        out[lo:hi] = padded[lo:hi, dy : dy + side, dx : dx + side]
-    return out.reshape(n, side * side)
+        images[lo:hi] = padded[lo:hi, dy : dy + side, dx : dx + side]
+    return out
 
 
 def distort(x, rng, rotate=8.0, scale=0.08, slant=0.15, stroke=0.3):
