@@ -3,25 +3,48 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
-# Reproducible runs: fixed BLAS threads, no progress bars in stored outputs.
-RUN_ENV := OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 HW5_PROGRESS=0
+# Notebooks run with one BLAS thread (two collapse when other work shares the cores; see
+# the README), without progress bars in stored outputs, and load the networks that
+# `make train` trained: HW5_TRAIN=0 stops a cell that would train.
+RUN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 HW5_PROGRESS=0 HW5_TRAIN=0
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# The book is built in $(OUT)/_build (tests build elsewhere, leaving yours alone).
+OUT ?= .
+BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep-going
 
-.PHONY: book test lab pdf data notebooks bench lint clean
+.PHONY: book train test check lab pdf data notebooks bench lint clean
 
-$(READY): requirements.txt pyproject.toml
+$(READY): requirements.txt pyproject.toml book/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	mkdir -p $(VENV)/etc/ipython && cp book/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@
 
-## make book: execute every notebook and build the HTML book in _build/html
-book: $(READY)
-	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --all --builder html -W -n --keep-going
+## make train: train every network that the notebooks use and is not cached yet, in
+## parallel, one progress bar per network
+train: $(READY)
+	$(PY) -m hwlib train
 
-## make test: unit tests, real-data tests (when HW5_REAL_DATA is set) and nbval over every notebook
+## make book: train, then execute the notebooks and build the HTML book in _build/html;
+## the notebooks' outputs are cached per data source and hwlib version (_build/.jupyter_cache)
+book: train
+	$(RUN_ENV) $(BOOK) --builder html
+
+## make test: unit tests, real-data tests (when HW5_REAL_DATA is set), the builds, and nbval
+## over every notebook, with networks trained once into a temporary folder (HW5_TEST_CACHE
+## names a folder to keep them in instead)
 test: $(READY)
-	$(RUN_ENV) HW5_DATA=builtin $(PY) -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	cache=$${HW5_TEST_CACHE:-$$(mktemp -d)}; \
+	HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m hwlib train && \
+	$(RUN_ENV) HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m pytest -rs --nbval \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider; \
+	status=$$?; [ -n "$$HW5_TEST_CACHE" ] || rm -rf "$$cache"; exit $$status
+
+## make check: the quick tests, which need no trained network, browser or TeX (about a minute)
+check: $(READY)
+	cache=$$(mktemp -d); $(RUN_ENV) HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m pytest -rs \
+	  -m "not full" -p no:cacheprovider tests; status=$$?; rm -rf "$$cache"; exit $$status
 
 ## make lab: open the notebooks in JupyterLab; the kernel is .venv's Python, with hwlib
 ## (LAB_ARGS passes options to JupyterLab, for example LAB_ARGS=--no-browser; as root, it
@@ -30,12 +53,12 @@ lab: $(READY)
 	cd notebooks && exec ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## make pdf: the whole book as one PDF, _build/pdf/book.pdf (needs xelatex)
-pdf: $(READY)
+pdf: train
 	@command -v xelatex >/dev/null || { echo "make pdf needs xelatex. Debian/Ubuntu: sudo apt-get install texlive-xetex latexmk texlive-latex-extra texlive-fonts-recommended tex-gyre fonts-freefont-otf xindy. macOS: brew install --cask mactex"; exit 1; }
-	$(RUN_ENV) $(VENV)/bin/jupyter-book build . --all --builder pdflatex -W -n --keep-going
-	mkdir -p _build/pdf && cp _build/latex/book.pdf _build/pdf/book.pdf
-	if [ -d _build/html ]; then cp _build/pdf/book.pdf _build/html/book.pdf; fi
-	@echo "PDF: _build/pdf/book.pdf"
+	$(RUN_ENV) $(BOOK) --builder pdflatex
+	mkdir -p $(OUT)/_build/pdf && cp $(OUT)/_build/latex/book.pdf $(OUT)/_build/pdf/book.pdf
+	if [ -d $(OUT)/_build/html ]; then cp $(OUT)/_build/pdf/book.pdf $(OUT)/_build/html/book.pdf; fi
+	@echo "PDF: $(OUT)/_build/pdf/book.pdf"
 
 ## make data: download the course files into data/ (needs internet)
 data: $(READY)
@@ -44,6 +67,7 @@ data: $(READY)
 ## make notebooks: re-execute the notebooks in place on the built-in data (the stored outputs);
 ## printed lines are merged into one output per cell, however the kernel flushed them
 notebooks: $(READY)
+	HW5_DATA=builtin $(PY) -m hwlib train
 	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \
 	  $(RUN_ENV) HW5_DATA=builtin ../$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False \

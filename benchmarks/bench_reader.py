@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from threadpoolctl import threadpool_limits
 
 from hwlib import data, models, pages, text, train
 
@@ -104,9 +105,10 @@ def main():
         print(f"\n{network}: {recipe}")
         for seed in args.seeds:
             start = time.perf_counter()
-            params, _ = train.train_classifier(
-                train_x, train_y, valid, log_every=0, **dict(recipe, seed=seed)
-            )
+            with threadpool_limits(limits=1):  # as models trains the book's networks
+                params, _ = train.train_classifier(
+                    train_x, train_y, valid, log_every=0, **dict(recipe, seed=seed)
+                )
             seconds = time.perf_counter() - start
             acc = train.evaluate_classifier(params, test_x, test_y)[1]
             print(

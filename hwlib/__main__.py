@@ -1,5 +1,5 @@
-"""Command line: python -m hwlib fetch | read PHOTO [PHOTO ...] [--boxes OUT.png]
-[--network reader|q3.1]"""
+"""Command line: python -m hwlib fetch | train [--workers N] | read PHOTO [PHOTO ...]
+[--boxes OUT.png] [--network reader|q3.1]"""
 
 import argparse
 import sys
@@ -14,6 +14,15 @@ def main(argv=None):
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("fetch", help="download the course files into data/")
+    train = commands.add_parser(
+        "train", help="train every network that the notebooks use and is not cached"
+    )
+    train.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="training processes at once (default: one per core)",
+    )
     read = commands.add_parser("read", help="print the handwritten text of each photo")
     read.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
     read.add_argument(
@@ -32,6 +41,11 @@ def main(argv=None):
     try:
         if args.command == "fetch":
             print(f"Course files are in {data.fetch()}")
+        elif args.command == "train":
+            from . import models
+
+            print(data.data_source().describe())
+            models.train_all(workers=args.workers)
         else:
             return read_photos(args.photos, args.boxes, args.network)
     except data.DataError as e:

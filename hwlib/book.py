@@ -2,7 +2,9 @@
 "Try the networks" page runs in the browser."""
 
 import base64
+import hashlib
 import inspect
+from pathlib import Path
 
 import numpy as np
 from IPython.display import Code
@@ -24,10 +26,22 @@ class Plain(str):
         printer.text(str(self))
 
 
+def execution_key(source=None):
+    """A short hash of everything a notebook's outputs depend on besides its code: the
+    data source, the contents of the files hwlib reads from it, and hwlib's files."""
+    source = source or data.data_source()
+    h = hashlib.sha256(repr(source).encode())
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")) + data.source_files(source):
+        h.update(path.name.encode())
+        h.update(data.sha256(path).encode())
+    return h.hexdigest()[:16]
+
+
 def browser_networks(source=None):
-    """The Q3.1 and reading networks of the source (trained, or loaded from the cache
-    as the notebooks left them) and Q5's crop style, as JSON-ready data for the
-    drawing page: each layer's W (in x out, row-major) and b as base64 float32."""
+    """The Q3.1 and reading networks of the source, as `make train` cached them (never
+    trained here), and Q5's crop style, as JSON-ready data for the drawing page: each
+    layer's W (in x out, row-major) and b as base64 float32."""
 
     def encode(a):
         return base64.b64encode(np.asarray(a, "<f4").tobytes()).decode("ascii")
@@ -38,7 +52,7 @@ def browser_networks(source=None):
         ("q3.1", "Q3.1 network", models.nist36_classifier),
         ("reader", "reading network", models.reader_classifier),
     ]:
-        params, _ = classifier(source)
+        params, _ = classifier(source, allow_training=False)
         names = train.hidden_layers(params) + ["output"]
         networks[name] = {
             "title": title,

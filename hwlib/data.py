@@ -25,7 +25,6 @@ import scipy.io
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
-CACHE_DIR = ROOT / ".cache"
 BUILTIN = "builtin"
 BUILTIN_FILE = Path(__file__).with_name("emnist36.npz")
 CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -75,7 +74,7 @@ class DataError(Exception):
         return [f"DataError: {self}"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Source:
     """Where the data comes from: kind is 'builtin' or 'course', folder for 'course'."""
 
@@ -119,6 +118,16 @@ def _find(folder, name):
         if candidate.is_file():
             return candidate
     return None
+
+
+def source_files(source):
+    """The files that hwlib reads from the source (those that exist)."""
+    if source.kind == BUILTIN:
+        return [BUILTIN_FILE]
+    names = NIST36_FILES + list(PHOTO_SHA256)
+    found = [p for name in names if (p := _find(source.folder, name)) is not None]
+    truths = {p.parent / "ground_truth.json" for p in found}
+    return found + sorted(p for p in truths if p.is_file())
 
 
 def load_nist36(split, source=None):
@@ -186,6 +195,13 @@ def builtin_nist36(split):
     with np.load(BUILTIN_FILE, allow_pickle=False) as f:
         images, labels = f[f"{split}_images"], f[f"{split}_labels"]
     return images / 255.0, np.eye(len(CLASSES))[labels]
+
+
+def cache_dir():
+    """Where trained networks are saved: HW5_CACHE if set, else .cache/ in the
+    project."""
+    setting = os.environ.get("HW5_CACHE", "").strip()
+    return Path(setting).expanduser() if setting else ROOT / ".cache"
 
 
 def save_npz(path, arrays):

@@ -109,7 +109,7 @@ def train_classifier(
     paper_at_zero=False,
     seed=0,
     log_every=1,
-    progress=False,
+    progress=None,
 ):
     """Mini-batch SGD on the classifier; returns (params, history).
 
@@ -125,7 +125,8 @@ def train_classifier(
     history holds per-epoch lists: train_loss / train_acc (averaged over the epoch's
     batches, as the handout computes them) and, given valid = (xv, yv), valid_loss /
     valid_acc after the epoch. Loss is cross-entropy per sample. One rounded line is
-    printed every log_every epochs (0: never); progress shows a tqdm bar.
+    printed every log_every epochs (0: never); progress, if given, wraps the epochs'
+    range (tqdm, for a bar).
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
@@ -306,7 +307,7 @@ def train_autoencoder(
     decay_every,
     seed,
     log_every=0,
-    progress=False,
+    progress=None,
 ):
     """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every
     epochs. The handout's settings are models.AUTOENCODER_RECIPE.
@@ -337,8 +338,5 @@ def _autoencoder_update(params, xb, lr, momentum):
 
 
 def _epochs(epochs, progress):
-    if progress:
-        from tqdm.auto import trange
-
-        return trange(epochs, desc="epochs", leave=False)
-    return range(epochs)
+    """range(epochs), wrapped by progress (a tqdm bar, say) if given."""
+    return progress(range(epochs)) if progress else range(epochs)

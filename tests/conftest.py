@@ -1,11 +1,38 @@
 """Shared fixtures: the real data folder and headless Chromium (each skipped, with the reason,
-when it is absent)."""
+when it is absent). And a check that a test run leaves the user's _build/ and .cache/ as
+they were: tests build and train in temporary folders."""
 
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+USER_FOLDERS = [ROOT / "_build", ROOT / ".cache"]
+
+
+def snapshot(folder):
+    """Every file below folder with its size and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def pytest_sessionstart(session):
+    session.config.user_folders = {f: snapshot(f) for f in USER_FOLDERS}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any test changed the user's build or network cache."""
+    for folder, before in session.config.user_folders.items():
+        after = snapshot(folder)
+        changed = sorted(set(before.items()) ^ set(after.items()))
+        if changed:
+            print(f"\nFAILED: the tests changed {folder}: {changed[:5]}")
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +49,19 @@ def real_data():
     return folder
 
 
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    """Where browser tests save what they saw (kept with pytest's last temporary
+    folders; the path is printed at the end of the run)."""
+    folder = tmp_path_factory.mktemp("screenshots", numbered=False)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
 @pytest.fixture()
 def isolated_cache(tmp_path, monkeypatch):
-    """Point hwlib's caches at a temporary folder."""
-    from hwlib import data
-
-    monkeypatch.setattr(data, "CACHE_DIR", tmp_path / "cache")
+    """Point hwlib's network cache at an empty temporary folder."""
+    monkeypatch.setenv("HW5_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 

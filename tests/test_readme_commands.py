@@ -1,7 +1,8 @@
 """Every README command that can run offline, run as the README gives it.
 
-make book and make pdf run in test_book.py, make test is this run itself, make lint runs
-before it in .ci/run, and `python -m hwlib read` runs in test_text.py. The rest run here.
+make book and make pdf run in test_book.py, make test is this run itself (and runs make
+train first), make lint and make check run before it in .ci/run, and `python -m hwlib
+read` runs in test_text.py. The rest run here.
 """
 
 import json
@@ -16,6 +17,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+# Builds, browsers, TeX or trained networks: not in make check.
+pytestmark = pytest.mark.full
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
@@ -33,6 +37,8 @@ def test_the_readme_names_the_commands_tested_here():
         "test",
         "lab",
         "pdf",
+        "train",
+        "check",
         "data",
         "notebooks",
         "bench",
@@ -194,13 +200,12 @@ def test_make_lab_starts_jupyterlab_with_the_projects_kernel(tmp_path):
     assert lab.process.returncode is not None
 
 
-def test_a_student_runs_the_q2_notebook_in_jupyterlab(tmp_path, browser):
+def test_a_student_runs_the_q2_notebook_in_jupyterlab(tmp_path, browser, screenshots):
     """Open Q2 in JupyterLab in Chromium, run all its cells from the menu, and read the page.
     The screenshot is saved whatever happens, so that a failure can be seen."""
     lab = Lab(tmp_path)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    screenshot = ROOT / "_build" / "screenshots" / "jupyterlab_q2.png"
-    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    screenshot = screenshots / "jupyterlab_q2.png"
     try:
         page.goto(f"{lab.url}/lab/tree/q2_network.ipynb?token={lab.token}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60000)

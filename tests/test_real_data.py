@@ -9,6 +9,9 @@ import pytest
 
 from hwlib import data, models, text
 
+# Builds, browsers, TeX or trained networks: not in make check.
+pytestmark = pytest.mark.full
+
 
 def test_course_photos_match_their_checksums_and_ground_truth(real_data):
     truth = json.loads((real_data / "images" / "ground_truth.json").read_text())

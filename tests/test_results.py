@@ -42,6 +42,7 @@ def test_a_network_trained_with_paper_at_zero_takes_the_images_as_they_are(built
     assert loss == pytest.approx(history["valid_loss"][-1], rel=1e-5)
 
 
+@pytest.mark.full
 def test_q3_network_reaches_80_percent_on_real_handwriting(builtin):
     params, history = models.nist36_classifier(builtin)
     assert len(history["valid_acc"]) == 50
@@ -53,6 +54,7 @@ def test_q3_network_reaches_80_percent_on_real_handwriting(builtin):
     assert test_acc >= 0.78, test_acc
 
 
+@pytest.mark.full
 def test_q4_autoencoder_reconstructs_real_handwriting(builtin):
     params, losses = models.autoencoder(source=builtin)
     assert losses[-1] < 0.5 * losses[1]
@@ -61,6 +63,7 @@ def test_q4_autoencoder_reconstructs_real_handwriting(builtin):
     assert psnr >= 16.5, psnr
 
 
+@pytest.mark.full
 def test_the_reading_network_reaches_88_percent(builtin):
     # Measured over training seeds 0-2: 89.0 %, 89.7 % and 89.8 % on the test split.
     params, history = models.reader_classifier(builtin)
@@ -70,6 +73,7 @@ def test_the_reading_network_reaches_88_percent(builtin):
     )
 
 
+@pytest.mark.full
 @pytest.mark.parametrize("network, bar", [("q3.1", 0.75), ("reader", 0.80)])
 def test_q5_reads_the_composed_photos(builtin, network, bar):
     # Measured over training seeds 0-2, the lowest page: 77.8 % (Q3.1), 83.3 % (reader).
@@ -87,6 +91,7 @@ def test_q5_reads_the_composed_photos(builtin, network, bar):
             assert spaces == len(photo.lines), reading.lines
 
 
+@pytest.mark.full
 def test_the_cached_network_is_reused(builtin, monkeypatch):
     first, _ = models.nist36_classifier(builtin)
     calls = []
@@ -104,24 +109,44 @@ def test_a_damaged_cache_file_is_rebuilt(isolated_cache):
         built.append(1)
         return {"W": np.arange(3.0)}
 
-    assert models.cached("net", "key", build)["W"].tolist() == [0, 1, 2]
-    assert models.cached("net", "key", build)["W"].tolist() == [0, 1, 2]
+    path = isolated_cache / "net-key.npz"
+    assert models.cached(path, build, allow_training=True)["W"].tolist() == [0, 1, 2]
+    assert models.cached(path, build, allow_training=True)["W"].tolist() == [0, 1, 2]
     assert len(built) == 1
-    (isolated_cache / "net-key.npz").write_bytes(b"truncated")
-    assert models.cached("net", "key", build)["W"].tolist() == [0, 1, 2]
+    path.write_bytes(b"truncated")
+    assert models.cached(path, build, allow_training=True)["W"].tolist() == [0, 1, 2]
     assert len(built) == 2
 
 
-def test_psnr_per_image_matches_skimage_and_known_answers():
-    from skimage.metrics import peak_signal_noise_ratio
+def test_with_training_off_a_missing_network_is_a_clear_error(
+    isolated_cache, monkeypatch
+):
+    monkeypatch.setenv("HW5_TRAIN", "0")
+    with pytest.raises(data.DataError, match="python -m hwlib train") as error:
+        models.nist36_classifier(data.Source(data.BUILTIN))
+    assert models.network_file("nist36", data.Source(data.BUILTIN)).name in str(
+        error.value
+    )
+    assert not isolated_cache.exists()  # nothing trained, nothing written
 
-    x = np.zeros((2, 4))
-    out = np.array([[0.1] * 4, [0.01] * 4])  # per-image MSE 1e-2 and 1e-4
-    np.testing.assert_allclose(train.psnr_per_image(x, out), [20.0, 40.0])
-    rng = np.random.default_rng(0)
-    x, out = rng.random((5, 1024)), rng.random((5, 1024)).astype(np.float32)
-    expected = [
-        peak_signal_noise_ratio(a, b.astype(np.float64), data_range=1.0)
-        for a, b in zip(x, out)
+
+def test_train_all_trains_the_missing_networks_in_parallel_as_one_process_would(
+    isolated_cache, monkeypatch
+):
+    builtin = data.Source(data.BUILTIN)
+    tiny = [
+        ("tiny a", "nist36", {"hidden": 8, "epochs": 2}),
+        ("tiny b", "nist36", {"hidden": 8, "epochs": 2, "lr": 0.01}),
+        ("tiny a again", "nist36", {"hidden": 8, "epochs": 2}),
     ]
-    np.testing.assert_allclose(train.psnr_per_image(x, out), expected, rtol=1e-12)
+    monkeypatch.setattr(models, "book_networks", lambda: tiny)
+    assert models.train_all(builtin, workers=2) == 2
+    assert models.train_all(builtin, workers=2) == 0  # all cached now
+    for _, _, changes in tiny:
+        assert models.network_file("nist36", builtin, **changes).is_file()
+    # The workers' network is the one this process trains (one BLAS thread in both).
+    saved, _ = models.nist36_classifier(builtin, **tiny[1][2])
+    models.network_file("nist36", builtin, **tiny[1][2]).unlink()
+    again, _ = models.nist36_classifier(builtin, allow_training=True, **tiny[1][2])
+    for k in saved:
+        np.testing.assert_array_equal(saved[k], again[k])

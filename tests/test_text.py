@@ -228,6 +228,7 @@ def test_command_line_rejects_missing_and_non_image_files(tmp_path):
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.full
 def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monkeypatch):
     monkeypatch.setenv("HW5_DATA", data.BUILTIN)
     test_x, test_y = data.load_nist36("test")
@@ -250,6 +251,7 @@ def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monke
     assert saved.format == "PNG" and not saved.getexif() and "exif" not in saved.info
 
 
+@pytest.mark.full
 def test_command_line_reads_with_the_reading_network_unless_told_q31(
     tmp_path, monkeypatch
 ):

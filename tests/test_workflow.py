@@ -47,7 +47,8 @@ def test_the_default_branch_publishes_the_book_and_its_pdf():
     )
     # make pdf copies the PDF into the site that is uploaded
     assert (
-        "cp _build/pdf/book.pdf _build/html/book.pdf" in (ROOT / "Makefile").read_text()
+        "cp $(OUT)/_build/pdf/book.pdf $(OUT)/_build/html/book.pdf"
+        in (ROOT / "Makefile").read_text()
     )
 
 

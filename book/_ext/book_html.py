@@ -4,6 +4,7 @@ and a colour mode set, so that the browser console stays free of errors. And the
 
 import importlib.util
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -29,6 +30,40 @@ def _set_repository(app, config):
         config.html_theme_options["repository_url"] = url
 
 
+def _use_execution_cache(app, config):
+    """Notebook outputs are cached in _build/.jupyter_cache/KEY, KEY a hash of the data
+    source, its files and hwlib (see hwlib.book.execution_key). The cache itself keys
+    each notebook by its code; a new KEY starts an empty cache, so no change of data or
+    hwlib is served stale outputs."""
+    from hwlib import book
+
+    folder = Path(app.outdir).parent / ".jupyter_cache" / book.execution_key()
+    config.nb_execution_cache_path = str(folder)
+
+
+def _execute_in_parallel(app):
+    """Execute the notebooks whose outputs are not cached before Sphinx reads them, one
+    per core at once, with jupyter-cache's parallel executor: myst-nb then finds them in
+    the cache. A notebook that fails here is executed again by myst-nb, which reports
+    the error as usual."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    config = app.env.mystnb_config
+    if config.execution_mode != "cache":
+        return
+    cache = get_cache(config.execution_cache_path)
+    for path in sorted((Path(app.srcdir) / "notebooks").glob("*.ipynb")):
+        cache.add_nb_to_project(str(path))
+    outdated = cache.list_unexecuted()
+    if outdated:
+        logger = logging.getLogger(__name__)
+        logger.setLevel(logging.WARNING)  # the pool's own messages too
+        print(f"executing {len(outdated)} notebooks, {os.cpu_count()} at a time")
+        executor = load_executor("local-parallel", cache, logger=logger)
+        executor.run_and_cache(timeout=config.execution_timeout)
+
+
 def _copy_mathjax(app, exception):
     if exception is None and app.builder.format == "html":
         shutil.copytree(
@@ -49,8 +84,8 @@ def _leave_out_of_pdf(app):
 
 
 def _export_networks(app, exception):
-    """Write the networks and crop style for the drawing page, from the cache that the
-    notebooks of this build filled (see hwlib.book.browser_networks)."""
+    """Write the networks and crop style for the drawing page, from the cache that
+    `make train` filled; never trains (see hwlib.book.browser_networks)."""
     if exception is None and app.builder.format == "html":
         from hwlib import book
 
@@ -87,7 +122,9 @@ def _add_try_scripts(app, pagename, templatename, context, doctree):
 def setup(app):
     app.connect("config-inited", _use_local_mathjax)
     app.connect("config-inited", _set_repository)
+    app.connect("config-inited", _use_execution_cache)
     app.connect("builder-inited", _leave_out_of_pdf)
+    app.connect("builder-inited", _execute_in_parallel, priority=600)  # after myst-nb's
     app.connect("html-page-context", _add_try_scripts)
     app.connect(
         "html-page-context", _fix_page_context, priority=900
