@@ -263,7 +263,7 @@ def train_all(source=None, workers=None):
                 pool.submit(_train_job, kind, changes, source, reports, i)
                 for i, (_, kind, changes) in enumerate(jobs)
             ]
-            _show_progress(jobs, futures, reports)
+            _follow_reports(jobs, futures, reports)
     return len(jobs)
 
 
@@ -282,7 +282,7 @@ def _train_job(kind, changes, source, reports, job):
         autoencoder(source, progress, allow_training=True)
 
 
-def _show_progress(jobs, futures, reports):
+def _follow_reports(jobs, futures, reports):
     """One bar per network, fed by the workers' reports, until every job is done."""
     from tqdm.auto import tqdm
 
