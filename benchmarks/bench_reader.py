@@ -93,7 +93,7 @@ def main():
     style = text.CropStyle.from_training(train_x)
     test_x, test_y = data.load_nist36("test")
     page_sets = {"composed": data.load_photos(data.Source(data.BUILTIN))}
-    own = pages.compose_photos(OWN_TEXTS, test_x, test_y, seed=OWN_SEED)
+    own = pages.compose_photos(OWN_TEXTS, test_x, test_y, data.CLASSES, seed=OWN_SEED)
     page_sets["own"] = [data.Photo(name, image, lines) for name, image, lines in own]
     if args.photos:
         page_sets = {

@@ -1,5 +1,5 @@
-"""Command line: python -m hwlib fetch | train [--workers N] | read PHOTO [PHOTO ...]
-[--boxes OUT.png] [--network reader|q3.1]"""
+"""Command line: python -m hwlib fetch | train [--workers N] | photos FOLDER |
+read PHOTO [PHOTO ...] [--boxes OUT.png] [--network reader|q3.1]"""
 
 import argparse
 import sys
@@ -23,6 +23,10 @@ def main(argv=None):
         default=None,
         help="training processes at once (default: one per core)",
     )
+    photos = commands.add_parser(
+        "photos", help="save the built-in photos as PNG files in FOLDER, to try read on"
+    )
+    photos.add_argument("folder", type=Path, metavar="FOLDER")
     read = commands.add_parser("read", help="print the handwritten text of each photo")
     read.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
     read.add_argument(
@@ -46,6 +50,8 @@ def main(argv=None):
 
             print(data.data_source().describe())
             models.train_all(workers=args.workers)
+        elif args.command == "photos":
+            save_photos(args.folder)
         else:
             return read_photos(args.photos, args.boxes, args.network)
     except data.DataError as e:
@@ -56,10 +62,10 @@ def main(argv=None):
 
 def read_photos(photos, boxes_out, network="reader"):
     """Print each photo's text; save the box drawing of a single photo if asked."""
-    from . import models, plots, text
+    from . import models, text
 
-    if boxes_out is not None and len(photos) != 1:
-        raise data.DataError("--boxes takes a single PHOTO")
+    if boxes_out is not None:
+        check_boxes_file(boxes_out, photos)
     # Fail on a bad file before training; decode large photos at the working size.
     images = [data.read_image(p, data.PHOTO_WORKING_SIZE) for p in photos]
     classifier = (
@@ -72,9 +78,41 @@ def read_photos(photos, boxes_out, network="reader"):
         print(f"== {path}")
         print("\n".join(reading.lines) if reading.lines else "(no text found)")
         if boxes_out is not None:
+            from . import plots  # matplotlib, only when a drawing is asked for
+
             plots.save_boxes(image, reading.boxes, boxes_out)
             print(f"boxes drawn in {boxes_out}")
     return 0
+
+
+def check_boxes_file(path, photos):
+    """--boxes names one new or old .png file in an existing folder, for one photo."""
+    if len(photos) != 1:
+        raise data.DataError("--boxes takes a single PHOTO")
+    if path.is_dir():
+        raise data.DataError(
+            f"--boxes {path}: a folder; give a file name ending in .png"
+        )
+    if path.suffix.lower() != ".png":
+        raise data.DataError(
+            f"--boxes {path}: the drawing is saved as PNG; give a name ending in .png"
+        )
+    if not path.parent.is_dir():
+        raise data.DataError(f"--boxes {path}: there is no folder {path.parent}")
+
+
+def save_photos(folder):
+    """Save the four built-in photos as lossless PNG files in folder."""
+    from PIL import Image
+
+    if folder.exists() and not folder.is_dir():
+        raise data.DataError(f"{folder}: a file, not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    for photo in data.load_photos(data.Source(data.BUILTIN)):
+        path = folder / Path(photo.name).with_suffix(".png").name
+        with data.atomic_path(path) as tmp:
+            Image.fromarray(photo.image).save(tmp, format="PNG")
+        print(path)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ The source is chosen in this order:
 1. ``HW5_DATA``, if set: the word ``builtin``, or a folder holding the course files
    (``nist36_*.mat`` and the photos, directly or one folder down, as the course zips
    unpack);
-2. ``data/`` in the project, if ``make data`` (``fetch()``) has put the course files
-   there;
+2. ``data/`` in the project (for an installed hwlib, in the user's cache folder), if
+   ``make data`` (``fetch()``) has put the course files there;
 3. the built-in set: real handwriting shipped with hwlib (``emnist36.npz``, see
    ``EMNIST36.md`` beside it), and pages composed from its test split for Q5.
 """
@@ -17,14 +17,25 @@ import os
 import shutil
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import scipy.io
 
+from .pages import compose_photos
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = ROOT / "data"
+# A checkout of the project keeps downloads and networks in the project; an installed
+# hwlib keeps them in the user's cache folder, never inside site-packages.
+HOME = (
+    ROOT
+    if (ROOT / "pyproject.toml").is_file()
+    else Path(platformdirs.user_cache_dir("hwlib"))
+)
+DATA_DIR = HOME / "data"
 BUILTIN = "builtin"
 BUILTIN_FILE = Path(__file__).with_name("emnist36.npz")
 CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -199,23 +210,38 @@ def builtin_nist36(split):
 
 def cache_dir():
     """Where trained networks are saved: HW5_CACHE if set, else .cache/ in the
-    project."""
+    project (see HOME)."""
     setting = os.environ.get("HW5_CACHE", "").strip()
-    return Path(setting).expanduser() if setting else ROOT / ".cache"
+    return Path(setting).expanduser() if setting else HOME / ".cache"
 
 
-def save_npz(path, arrays):
-    """Write arrays to path atomically: a failed write leaves no partial file."""
+@contextmanager
+def atomic_path(path):
+    """A temporary file beside path to write to. When the block ends without an error
+    it replaces path, with the permissions of any new file of the user's; otherwise it
+    is removed: a failed write never leaves a partial file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(
+            tmp, 0o666 & ~umask
+        )  # mkstemp creates files readable by the owner only
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def save_npz(path, arrays):
+    """Write arrays to path atomically (see atomic_path), creating its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 @dataclass
@@ -235,13 +261,10 @@ def load_photos(source=None):
     """The four Q5 photos from the configured source, with their text where known."""
     source = source or data_source()
     if source.kind == BUILTIN:
-        from .pages import compose_photos
-
+        test = builtin_nist36("test")
         return [
             Photo(*p)
-            for p in compose_photos(
-                PHOTO_TEXT, *builtin_nist36("test"), seed=PAGES_SEED
-            )
+            for p in compose_photos(PHOTO_TEXT, *test, CLASSES, seed=PAGES_SEED)
         ]
     photos = []
     for name in PHOTO_SHA256:
@@ -272,6 +295,8 @@ def read_image(path, working_size=None):
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: a folder, not an image file")
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
@@ -357,18 +382,13 @@ def _unpack(archive, members, data_dir):
         for name in members:
             if name not in by_name:
                 raise DataError(f"{archive}: has no member {name}")
-            fd, tmp = tempfile.mkstemp(dir=data_dir, suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as out, z.open(by_name[name]) as src:
+            with atomic_path(data_dir / name) as tmp:
+                with open(tmp, "wb") as out, z.open(by_name[name]) as src:
                     shutil.copyfileobj(src, out)
                 if name in PHOTO_SHA256 and sha256(tmp) != PHOTO_SHA256[name]:
                     raise DataError(
                         f"{archive}: {name} does not match the course photo's SHA-256"
                     )
-                os.replace(tmp, data_dir / name)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
 
 
 def toy_data(seed=0):

@@ -11,25 +11,24 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter, zoom
 
-from .data import CLASSES
 
-
-def compose_photos(texts, x, y, seed):
+def compose_photos(texts, x, y, classes, seed):
     """[(name, RGB uint8 image, lines)] for texts {name: lines}, written with x, y.
 
-    x, y are NIST36-format rows and one-hot labels. Every character on every page is a
+    x, y are NIST36-format rows and one-hot labels, classes the character of each
+    label column (data.CLASSES). Every character on every page is a
     different image, drawn at random without replacement; a class whose images are used
     up starts again from a new random order of the same images (the four course texts
     need at most 33 of a class, and the built-in test split has 50).
     """
     rng = np.random.default_rng(seed)
     labels = np.asarray(y).argmax(axis=1)
-    pools = {c: [] for c in CLASSES}
+    pools = {c: [] for c in classes}
 
     def next_image(char):
         if not pools[char]:
             pools[char] = list(
-                rng.permutation(np.flatnonzero(labels == CLASSES.index(char)))
+                rng.permutation(np.flatnonzero(labels == classes.index(char)))
             )
         return 1.0 - np.asarray(x[pools[char].pop()]).reshape(32, 32).T  # upright ink
 

@@ -1,14 +1,10 @@
 """Figures shared by the notebooks and the command line."""
 
-import os
-import tempfile
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .data import CLASSES
+from .data import CLASSES, atomic_path
 
 
 def upright(row):
@@ -113,19 +109,12 @@ def draw_boxes(ax, image, boxes, color="red"):
 
 def save_boxes(image, lines, path):
     """Save image with the boxes of every line drawn on it as a PNG (no metadata from
-    the input)."""
-    path = Path(path)
+    the input), atomically."""
     fig, ax = plt.subplots(figsize=(10, 10 * image.shape[0] / image.shape[1]))
     draw_boxes(ax, image, [b for line in lines for b in line])
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent if str(path.parent) else ".", suffix=".png.part"
-    )
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)

@@ -1,6 +1,7 @@
 """The data layer: source choice, validation of the course files, the built-in default, fetching."""
 
 import io
+import os
 import time
 import zipfile
 
@@ -176,7 +177,7 @@ class RecordedRows:
 def test_composed_photos_use_each_test_image_at_most_once_and_of_the_right_class():
     test_x, test_y = data.load_nist36("test", data.Source(data.BUILTIN))
     rows = RecordedRows(test_x)
-    pages.compose_photos(data.PHOTO_TEXT, rows, test_y, seed=0)
+    pages.compose_photos(data.PHOTO_TEXT, rows, test_y, data.CLASSES, seed=0)
     written = "".join(
         "".join(lines).replace(" ", "") for lines in data.PHOTO_TEXT.values()
     )
@@ -287,3 +288,12 @@ def test_toy_data_is_the_handouts():
     means = np.array([x[y[:, k] == 1].mean(axis=0) for k in range(4)])
     np.testing.assert_allclose(means[:, 1], [40, 10, 30, 10], atol=3.5)
     np.testing.assert_allclose(means[:, 0], [3.6, 3.9, 3.4, 2.0], atol=0.5)
+
+
+def test_saved_files_get_the_users_normal_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    data.save_npz(tmp_path / "a.npz", {"x": np.zeros(2)})
+    (tmp_path / "plain").write_text("")  # a file made the ordinary way
+    assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "a.npz").stat().st_mode == (tmp_path / "plain").stat().st_mode

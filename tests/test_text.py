@@ -1,13 +1,10 @@
 """Q5's reader: detection, lines, words, crops and scoring, on images with known answers."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from hwlib import data, models, pages, text
+from hwlib import data, text
 from hwlib.text import (
     decode_word,
     edit_distance,
@@ -210,66 +207,6 @@ def test_edit_distance_and_scores():
     assert same_spaces("T0 D0 LIST", "TO DO LIST") and not same_spaces(
         "TODO LIST", "TO DO LIST"
     )
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "hwlib", *map(str, args)], capture_output=True, text=True
-    )
-
-
-def test_command_line_rejects_missing_and_non_image_files(tmp_path):
-    missing = run_cli("read", tmp_path / "nope.jpg")
-    assert missing.returncode == 1 and "nope.jpg: file not found" in missing.stderr
-    (tmp_path / "notes.jpg").write_text("not an image")
-    bad = run_cli("read", tmp_path / "notes.jpg")
-    assert bad.returncode == 1 and "notes.jpg: not a readable image" in bad.stderr
-    for result in (missing, bad):
-        assert "Traceback" not in result.stderr
-
-
-@pytest.mark.full
-def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monkeypatch):
-    monkeypatch.setenv("HW5_DATA", data.BUILTIN)
-    test_x, test_y = data.load_nist36("test")
-    name, image, lines = pages.compose_photos(
-        {"04_deep.jpg": ["DEEP LEARNING"]}, test_x, test_y, seed=3
-    )[0]
-    photo = tmp_path / "photo.jpg"
-    exif = Image.Exif()
-    exif[0x010F] = "Camera maker"  # Make
-    exif[0x8825] = {2: (40.0, 26.0, 0.0)}  # GPS latitude
-    Image.fromarray(image).save(photo, exif=exif)
-    assert Image.open(photo).getexif()
-    result = run_cli("read", photo, "--boxes", tmp_path / "boxes.png")
-    assert result.returncode == 0, result.stderr
-    read = result.stdout.splitlines()[1]
-    assert (
-        same_spaces(read, "DEEP LEARNING") and text.char_accuracy([read], lines) >= 0.75
-    ), read
-    saved = Image.open(tmp_path / "boxes.png")
-    assert saved.format == "PNG" and not saved.getexif() and "exif" not in saved.info
-
-
-@pytest.mark.full
-def test_command_line_reads_with_the_reading_network_unless_told_q31(
-    tmp_path, monkeypatch
-):
-    monkeypatch.setenv("HW5_DATA", data.BUILTIN)
-    test_x, test_y = data.load_nist36("test")
-    texts = {"page": ["TO DO LIST", "CALL 412 268 3818"]}
-    _, image, _ = pages.compose_photos(texts, test_x, test_y, seed=5)[0]
-    photo = tmp_path / "page.png"
-    Image.fromarray(image).save(photo)
-    style = text.CropStyle.from_training(data.load_nist36("train")[0])
-    for args, classifier in [
-        ((), models.reader_classifier),
-        (("--network", "q3.1"), models.nist36_classifier),
-    ]:
-        result = run_cli("read", photo, *args)
-        assert result.returncode == 0, result.stderr
-        expected = text.read_text(data.read_image(photo), classifier()[0], style).lines
-        assert result.stdout.splitlines()[1:] == expected, args
 
 
 def test_a_huge_photo_is_decoded_at_the_working_size_not_in_full(tmp_path):

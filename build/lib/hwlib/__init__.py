@@ -1,0 +1,1 @@
+"""hwlib: the code behind the HW5 book (Neural Networks for Recognition)."""

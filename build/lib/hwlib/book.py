@@ -1,0 +1,73 @@
+"""Helpers for the book: the notebooks' presentation, and the networks that the
+"Try the networks" page runs in the browser."""
+
+import base64
+import hashlib
+import inspect
+from pathlib import Path
+
+import numpy as np
+from IPython.display import Code
+
+from . import data, models, text, train
+
+
+def show_source(*objects):
+    """The source code of functions or classes, highlighted: the book shows what
+    runs."""
+    return Code("\n\n".join(inspect.getsource(o) for o in objects), language="python")
+
+
+class Plain(str):
+    """Text that displays without quotes, for myst_nb.glue:
+    glue("key", Plain(f"{x:.1f}"))."""
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(str(self))
+
+
+def execution_key(source=None):
+    """A short hash of everything a notebook's outputs depend on besides its code: the
+    data source, the contents of the files hwlib reads from it, and hwlib's files."""
+    source = source or data.data_source()
+    h = hashlib.sha256(repr(source).encode())
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")) + data.source_files(source):
+        h.update(path.name.encode())
+        h.update(data.sha256(path).encode())
+    return h.hexdigest()[:16]
+
+
+def browser_networks(source=None):
+    """The Q3.1 and reading networks of the source, as `make train` cached them (never
+    trained here), and Q5's crop style, as JSON-ready data for the drawing page: each
+    layer's W (in x out, row-major) and b as base64 float32."""
+
+    def encode(a):
+        return base64.b64encode(np.asarray(a, "<f4").tobytes()).decode("ascii")
+
+    test = data.load_nist36("test", source)
+    networks = {}
+    for name, title, classifier in [
+        ("q3.1", "Q3.1 network", models.nist36_classifier),
+        ("reader", "reading network", models.reader_classifier),
+    ]:
+        params, _ = classifier(source, allow_training=False)
+        names = train.hidden_layers(params) + ["output"]
+        networks[name] = {
+            "title": title,
+            "sizes": [params["Wlayer1"].shape[0]]
+            + [params["W" + n].shape[1] for n in names],
+            "test_accuracy": float(train.evaluate_classifier(params, *test)[1]),
+            "layers": [
+                {
+                    "rows": params["W" + n].shape[0],
+                    "cols": params["W" + n].shape[1],
+                    "W": encode(params["W" + n]),
+                    "b": encode(params["b" + n]),
+                }
+                for n in names
+            ],
+        }
+    style = text.CropStyle.from_training(data.load_nist36("train", source)[0])
+    return {"classes": data.CLASSES, "style": vars(style), "networks": networks}

@@ -1,0 +1,306 @@
+"""Trained networks, cached as .npz files keyed by their data, recipe and code.
+
+Every network that the notebooks use is listed by book_networks(). `python -m hwlib
+train` (train_all) trains the missing ones in parallel processes before the book is
+built, so the notebooks only load them. A notebook run on its own still trains a
+missing network in its cell, with a progress bar, unless HW5_TRAIN=0 (book builds and
+tests) forbids it: then the cell stops with a DataError that says what to run.
+"""
+
+import hashlib
+import json
+import multiprocessing
+import os
+import queue
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from . import data, nn, train
+
+# The tuned Q3.1 recipe (see the Q3 notebook for why each choice).
+NIST36_RECIPE = dict(
+    hidden=64,
+    epochs=50,
+    batch_size=64,
+    lr=0.005,
+    momentum=0.5,
+    anneal=True,
+    shift=1,
+    seed=0,
+)
+# The reading network beyond the handout: two sigmoid layers, shifts of up to 2 pixels,
+# four distorted copies of the training set, the paper at 0, batches of 128, 120 epochs
+# at rate 0.0075 (see Q3).
+READER_RECIPE = dict(
+    NIST36_RECIPE,
+    hidden=[256, 128],
+    epochs=120,
+    batch_size=128,
+    lr=0.0075,
+    shift=2,
+    copies=4,
+    paper_at_zero=True,
+)
+AUTOENCODER_RECIPE = dict(
+    hidden=32,
+    epochs=100,
+    batch_size=36,
+    lr=3e-5,
+    momentum=0.9,
+    decay=0.9,
+    decay_every=20,
+    seed=0,
+)
+
+
+# Q3.1's tuning sweep (3 batch sizes x 3 rates) and Q3.3's rates, as factors of the
+# recipe's.
+SWEEP_BATCH_SIZES = (32, 64, 128)
+SWEEP_RATES = (0.002, 0.005, 0.01)
+RATE_FACTORS = (10, 1, 0.1)
+# Q3's ladder towards the reading network: each step adds one change to the one before,
+# all on a short schedule of LADDER_EPOCHS epochs; the reading network itself is the
+# last step's recipe trained for READER_RECIPE's epochs.
+LADDER_EPOCHS = 20
+LADDER = (
+    ("Q3.1: 64 units, batches of 64", {}),
+    ("+ batches of 128", {"batch_size": 128}),
+    ("+ 256 units", {"hidden": 256}),
+    ("+ a second layer of 128 units", {"hidden": [256, 128]}),
+    ("+ shifts of up to 2 pixels", {"shift": 2}),
+    ("+ 4 distorted copies of the training set", {"copies": 4}),
+    ("+ the paper at 0 (inputs x - 1)", {"paper_at_zero": True}),
+    ("+ rate 0.0075", {"lr": 0.0075}),
+)
+
+
+def ladder_recipes():
+    """The changes to NIST36_RECIPE of each LADDER step, accumulated."""
+    changes, steps = {"epochs": LADDER_EPOCHS}, []
+    for _, change in LADDER:
+        changes = {**changes, **change}
+        steps.append(changes)
+    return steps
+
+
+def book_networks():
+    """Every network that the notebooks load, as (name, kind, changes to its recipe),
+    the longest to train first."""
+    lr = NIST36_RECIPE["lr"]
+    return [
+        ("reading network", "nist36", READER_RECIPE),
+        ("Q4 autoencoder", "autoencoder", {}),
+        *[
+            (f"ladder step {i + 1}", "nist36", changes)
+            for i, changes in reversed(list(enumerate(ladder_recipes())))
+        ],
+        ("Q3.1", "nist36", {}),
+        *[
+            (f"sweep: batch {b}, lr {r}", "nist36", {"batch_size": b, "lr": r})
+            for b in SWEEP_BATCH_SIZES
+            for r in SWEEP_RATES
+        ],
+        *[(f"Q3.3: lr {f * lr:g}", "nist36", {"lr": f * lr}) for f in RATE_FACTORS],
+    ]
+
+
+def show_progress():
+    """Progress bars are for people: off when HW5_PROGRESS=0 (stored outputs)."""
+    return os.environ.get("HW5_PROGRESS", "1") != "0"
+
+
+def training_allowed():
+    """False when HW5_TRAIN=0: book builds and tests load networks, never train them."""
+    return os.environ.get("HW5_TRAIN", "1") != "0"
+
+
+@lru_cache(maxsize=8)
+def _data_digest(source, splits):
+    """A hash of the source's splits' arrays, computed once per source."""
+    h = hashlib.sha256()
+    for split in splits:
+        for a in data.load_nist36(split, source):
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def fingerprint(source, splits, **settings):
+    """A short hash of the data's splits, the settings, and the training code."""
+    h = hashlib.sha256(_data_digest(source, splits).encode())
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    for module in (nn, train):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def network_file(kind, source=None, **changes):
+    """The .npz file in which the network of this kind and recipe is cached."""
+    source = source or data.data_source()
+    if kind == "nist36":
+        key = fingerprint(source, ("train", "valid"), **{**NIST36_RECIPE, **changes})
+    elif kind == "autoencoder":
+        key = fingerprint(source, ("train",), **AUTOENCODER_RECIPE)
+    else:
+        raise ValueError(f"kind must be 'nist36' or 'autoencoder', not {kind!r}")
+    return data.cache_dir() / f"{kind}-{key}.npz"
+
+
+def cached(path, build, allow_training=None):
+    """Load the arrays saved in path if it exists; else build() a dict of arrays, save
+    it there and return it. allow_training=False (or None with HW5_TRAIN=0) gives a
+    DataError instead of building."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        pass  # missing or damaged: build it again
+    if not (training_allowed() if allow_training is None else allow_training):
+        raise data.DataError(
+            f"{path.name} is not trained yet, and HW5_TRAIN=0 forbids training here: "
+            "run 'python -m hwlib train' first"
+        )
+    # One BLAS thread: the same network whatever the machine's thread settings (the
+    # threads split the sums differently), and no collapse when other work shares the
+    # cores (see the README's timings).
+    with threadpool_limits(limits=1):
+        arrays = build()
+    data.save_npz(path, arrays)
+    return arrays
+
+
+def _bar(desc):
+    """A progress bar over the epochs, or None when bars are off."""
+    if not show_progress():
+        return None
+    from tqdm.auto import tqdm
+
+    return lambda epochs: tqdm(epochs, desc=desc, leave=False)
+
+
+def nist36_classifier(source=None, progress=None, allow_training=None, **changes):
+    """(params, history) of the Q3.1 network trained on the source's train split.
+
+    changes override entries of the recipe: lr for the Q3.3 sweep, or the choices of
+    the reading network. Training prints nothing, so that a cached and a freshly
+    trained network give the same output; progress wraps the epochs (default: a bar,
+    see show_progress). The network is saved in network_file("nist36", source,
+    **changes).
+    """
+    source = source or data.data_source()
+    recipe = dict(NIST36_RECIPE, **changes)
+
+    def build():
+        x, y = data.load_nist36("train", source)
+        valid = data.load_nist36("valid", source)
+        params, history = train.train_classifier(
+            x, y, valid, log_every=0, progress=progress or _bar("epochs"), **recipe
+        )
+        return {
+            **{k: v for k, v in params.items() if k[0] in "Wb"},
+            **{"history_" + k: np.array(v) for k, v in history.items()},
+        }
+
+    arrays = cached(network_file("nist36", source, **changes), build, allow_training)
+    params = {k: v for k, v in arrays.items() if not k.startswith("history_")}
+    history = {
+        k[len("history_") :]: v for k, v in arrays.items() if k.startswith("history_")
+    }
+    return params, history
+
+
+def reader_classifier(source=None, allow_training=None):
+    """(params, history) of the reading network of Q3's "Beyond the handout" section:
+    READER_RECIPE, trained and cached like the Q3.1 network. text.read_text takes it."""
+    return nist36_classifier(source, allow_training=allow_training, **READER_RECIPE)
+
+
+def autoencoder(source=None, progress=None, allow_training=None):
+    """(params, losses) of the Q4 autoencoder trained on the source's train split."""
+    source = source or data.data_source()
+
+    def build():
+        x, _ = data.load_nist36("train", source)
+        params, losses = train.train_autoencoder(
+            x, log_every=0, progress=progress or _bar("epochs"), **AUTOENCODER_RECIPE
+        )
+        return {
+            **{k: v for k, v in params.items() if k[0] in "Wb"},
+            "losses": np.array(losses),
+        }
+
+    arrays = cached(network_file("autoencoder", source), build, allow_training)
+    return {k: v for k, v in arrays.items() if k != "losses"}, arrays["losses"]
+
+
+def train_all(source=None, workers=None):
+    """Train every network of book_networks() that is not cached yet, in parallel
+    processes (one per core, each with one BLAS thread), one progress bar per network;
+    returns how many were trained."""
+    source = source or data.data_source()
+    jobs, files = [], set()
+    for name, kind, changes in book_networks():
+        path = network_file(kind, source, **changes)
+        if path not in files and not path.is_file():
+            jobs.append((name, kind, changes))
+        files.add(path)
+    print(
+        f"{len(files) - len(jobs)} of {len(files)} networks are in {data.cache_dir()}"
+    )
+    if not jobs:
+        return 0
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    print(f"training {len(jobs)} in {workers} processes", flush=True)
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        reports = manager.Queue()
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(_train_job, kind, changes, source, reports, i)
+                for i, (_, kind, changes) in enumerate(jobs)
+            ]
+            _follow_reports(jobs, futures, reports)
+    return len(jobs)
+
+
+def _train_job(kind, changes, source, reports, job):
+    """In a worker: train one network into the cache, reporting each epoch."""
+
+    def progress(epochs):
+        reports.put((job, "start", len(epochs)))
+        for epoch in epochs:
+            yield epoch
+            reports.put((job, "epoch", 1))
+
+    if kind == "nist36":
+        nist36_classifier(source, progress, allow_training=True, **changes)
+    else:
+        autoencoder(source, progress, allow_training=True)
+
+
+def _follow_reports(jobs, futures, reports):
+    """One bar per network, fed by the workers' reports, until every job is done."""
+    from tqdm.auto import tqdm
+
+    bars = {}
+    while True:
+        try:
+            job, what, n = reports.get(timeout=0.2)
+        except queue.Empty:
+            if all(f.done() for f in futures):
+                break
+            continue
+        if what == "start":
+            bars[job] = tqdm(total=n, desc=jobs[job][0], unit="epoch", mininterval=1)
+        else:
+            bars[job].update(n)
+            if bars[job].n == bars[job].total:
+                bars[job].close()
+    for bar in bars.values():
+        bar.close()
+    for f in futures:
+        f.result()  # a worker's error, raised here

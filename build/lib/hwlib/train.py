@@ -1,0 +1,342 @@
+"""Training loops for Q2-Q4, built only from the handout's functions in hwlib.nn."""
+
+import math
+
+import numpy as np
+from scipy import ndimage
+
+from .nn import (
+    backwards,
+    compute_loss_and_acc,
+    forward,
+    get_random_batches,
+    initialize_weights,
+    linear_deriv,
+    relu,
+    relu_deriv,
+    sigmoid,
+    sigmoid_deriv,
+    softmax,
+)
+
+
+def sgd_update(params, lr, momentum=0.0):
+    """One step for every parameter that has a gradient; consumes the gradients.
+
+    With momentum (Q4.2.1): M = momentum * M - lr * grad, then W = W + M, keeping one
+    accumulator per parameter in params['M_' + name], which starts at 0.
+    With momentum = 0 this is plain SGD: W = W - lr * grad.
+    The updates are done in place, without temporary arrays.
+    """
+    for key in [k for k in params if k.startswith("grad_")]:
+        name = key[len("grad_") :]
+        step = params[key]
+        step *= lr
+        if momentum:
+            if not isinstance(params.get("M_" + name), np.ndarray):
+                params["M_" + name] = np.zeros_like(step)  # a Counter reads 0 here
+            M = params["M_" + name]
+            M *= momentum
+            M -= step
+            params[name] += M
+        else:
+            params[name] -= step
+
+
+def init_classifier(in_size, hidden, classes, seed, dtype=np.float32):
+    """The Q2/Q3 network in_size -> hidden (sigmoid) -> classes (softmax), Xavier's.
+
+    hidden is one width (Q3.1: layer1, output), or a list of widths for several sigmoid
+    layers (layer1, layer2, ..., output).
+    """
+    rng = np.random.default_rng(seed)
+    params = {}
+    sizes = [in_size, *np.atleast_1d(hidden).tolist(), classes]
+    names = [f"layer{i}" for i in range(1, len(sizes) - 1)] + ["output"]
+    for name, n_in, n_out in zip(names, sizes[:-1], sizes[1:]):
+        initialize_weights(n_in, n_out, params, name, rng=rng)
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def hidden_layers(params):
+    """The classifier's sigmoid layers, from the input on: layer1, layer2, ..."""
+    names = [k[1:] for k in params if k.startswith("Wlayer")]
+    return sorted(names, key=lambda name: int(name[len("layer") :]))
+
+
+def classifier_probs(params, x):
+    """Forward pass of the classifier: the class probabilities of every row of x."""
+    for name in hidden_layers(params):
+        x = forward(x, params, name, sigmoid)
+    return forward(x, params, "output", softmax)
+
+
+def classifier_step(params, xb, yb):
+    """Forward, loss and backward on one batch; stores the gradients.
+
+    xb: N x in, yb: N x classes one-hot. Returns (loss, accuracy) of the batch.
+    """
+    probs = classifier_probs(params, xb)
+    loss, acc = compute_loss_and_acc(yb, probs)
+    delta = backwards(probs - yb, params, "output", linear_deriv)
+    for name in reversed(hidden_layers(params)):
+        delta = backwards(
+            delta, params, name, sigmoid_deriv, grad_input=name != "layer1"
+        )
+    return loss, acc
+
+
+def evaluate_classifier(params, x, y):
+    """Average cross-entropy per sample, and accuracy, of the classifier on (x, y)."""
+    probs = classifier_probs(params, x.astype(params["Wlayer1"].dtype, copy=False))
+    loss, acc = compute_loss_and_acc(y, probs)
+    return loss / len(x), acc
+
+
+def train_classifier(
+    x,
+    y,
+    valid=None,
+    hidden=64,
+    epochs=50,
+    batch_size=32,
+    lr=0.01,
+    momentum=0.0,
+    reshuffle=True,
+    anneal=False,
+    shift=0,
+    copies=0,
+    paper_at_zero=False,
+    seed=0,
+    log_every=1,
+    progress=None,
+):
+    """Mini-batch SGD on the classifier; returns (params, history).
+
+    lr multiplies the gradient of the loss summed over a batch, as in the handout.
+    reshuffle draws new random batches every epoch (False: once, as the handout does).
+    anneal lowers the rate along a half cosine, from lr in the first epoch to near 0.
+    shift moves every image by up to shift pixels in x and y, anew every epoch.
+    copies adds that many distorted copies of the training set (see distort), made
+    once; each epoch then trains on len(x) images drawn from the originals and copies.
+    paper_at_zero trains on x - 1: the blank paper, most of every image, then gives the
+    first layer no input, and only the ink drives it. The params returned take the
+    images as they are: the shift is folded into the first layer's bias.
+    history holds per-epoch lists: train_loss / train_acc (averaged over the epoch's
+    batches, as the handout computes them) and, given valid = (xv, yv), valid_loss /
+    valid_acc after the epoch. Loss is cross-entropy per sample. One rounded line is
+    printed every log_every epochs (0: never); progress, if given, wraps the epochs'
+    range (tqdm, for a bar).
+    """
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    params = init_classifier(x.shape[1], hidden, y.shape[1], seed)
+    paper = np.float32(1.0 if paper_at_zero else 0.0)
+    if valid is not None:  # converted once, not every epoch
+        valid = (valid[0].astype(np.float32) - paper, valid[1])
+    rng = np.random.default_rng(seed + 1)
+    pool = np.vstack([x] + [distort(x, rng) for _ in range(copies)]) if copies else x
+    history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
+    # Drawn once, as the handout does. Shifting redraws them from the first epoch on;
+    # the unused first draw is kept: it fixes the random stream of the book's results.
+    batches = get_random_batches(x, y, batch_size, rng=rng)
+    # The images with room to shift them, padded once for all epochs, and arrays that
+    # every epoch reuses (new ones this large would cost fresh memory pages each time).
+    padded = pad_images(pool, shift) if shift or copies else None
+    chosen = np.empty((len(x), *padded.shape[1:]), np.float32) if copies else None
+    shifted = np.empty_like(x)
+    for epoch in _epochs(epochs, progress):
+        if copies:
+            drawn = rng.choice(len(pool), len(x), replace=False)
+            np.take(padded, drawn, axis=0, out=chosen)
+            batches = get_random_batches(
+                random_shift(chosen, shift, rng, out=shifted),
+                y[drawn % len(x)],
+                batch_size,
+                rng=rng,
+            )
+        elif shift:
+            batches = get_random_batches(
+                random_shift(padded, shift, rng, out=shifted), y, batch_size, rng=rng
+            )
+        elif reshuffle and epoch > 0:
+            batches = get_random_batches(x, y, batch_size, rng=rng)
+        rate = lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)) if anneal else lr
+        total_loss = correct = 0.0
+        for xb, yb in batches:
+            loss, acc = classifier_step(params, xb - paper, yb)
+            sgd_update(params, rate, momentum)
+            total_loss += loss
+            correct += acc * len(xb)
+        history["train_loss"].append(total_loss / len(x))
+        history["train_acc"].append(correct / len(x))
+        line = (
+            f"epoch {epoch + 1:3d}  loss {total_loss / len(x):.3f}  "
+            f"acc {correct / len(x):.3f}"
+        )
+        if valid is not None:
+            vloss, vacc = evaluate_classifier(params, *valid)
+            history["valid_loss"].append(vloss)
+            history["valid_acc"].append(vacc)
+            line += f"  valid loss {vloss:.3f}  valid acc {vacc:.3f}"
+        if log_every and (epoch + 1) % log_every == 0:
+            print(line)
+    # (x - paper) W + b = x W + (b - paper * the column sums of W)
+    params["blayer1"] -= paper * params["Wlayer1"].sum(axis=0, dtype=np.float64)
+    return params, history
+
+
+def pad_images(x, margin):
+    """The 32x32 images in the rows of x, with margin pixels of paper (1.0) around.
+
+    x: N x 1024. Returns N x (32 + 2 margin) x (32 + 2 margin).
+    """
+    side = int(round(np.sqrt(x.shape[1])))
+    return np.pad(
+        x.reshape(len(x), side, side),
+        ((0, 0), (margin, margin), (margin, margin)),
+        constant_values=1.0,
+    )
+
+
+def random_shift(padded, margin, rng, groups=64, out=None):
+    """Crop the padded images at random offsets: images moved by up to margin pixels.
+
+    The images are cut into `groups` contiguous runs, each moved by its own random
+    offset, which is much faster than one offset per image; since the batches are
+    drawn at random afterwards, every batch still mixes many offsets.
+    Returns N x side^2 rows, written into out if given.
+    """
+    n, side = len(padded), padded.shape[1] - 2 * margin
+    out = np.empty((n, side * side), padded.dtype) if out is None else out
+    images = out.reshape(n, side, side)  # a view of out
+    bounds = np.linspace(0, n, groups + 1).astype(int)
+    for lo, hi, (dy, dx) in zip(
+        bounds[:-1], bounds[1:], rng.integers(0, 2 * margin + 1, size=(groups, 2))
+    ):
+        images[lo:hi] = padded[lo:hi, dy : dy + side, dx : dx + side]
+    return out
+
+
+def distort(x, rng, rotate=8.0, scale=0.08, slant=0.15, stroke=0.3):
+    """A distorted copy of the NIST36-format images x, for training the reading network.
+
+    Each image is turned by up to rotate degrees, scaled by up to 1 +- scale, and
+    slanted by up to slant (a shear), all at random; a fraction stroke of the images
+    also gets strokes one pixel thicker or thinner (half each).
+    """
+    n = len(x)
+    images = x.reshape(n, 32, 32)
+    angle = np.deg2rad(rng.uniform(-rotate, rotate, n))
+    factor = rng.uniform(1 - scale, 1 + scale, n)
+    cos, sin = np.cos(angle) / factor, np.sin(angle) / factor
+    # Output pixel p samples the input at inverse (p - c) + c, c the image centre.
+    inverse = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)
+    inverse[:, 0, 1] += rng.uniform(-slant, slant, n)
+    offsets = 15.5 - np.einsum("nij,j->ni", inverse, [15.5, 15.5])
+    out = np.stack(
+        [
+            ndimage.affine_transform(image, m, offset=o, order=1, cval=1.0)
+            for image, m, o in zip(images, inverse, offsets)
+        ]
+    )
+    pick = rng.random(n)
+    thicker, thinner = pick < stroke / 2, (pick >= stroke / 2) & (pick < stroke)
+    out[thicker] = ndimage.grey_erosion(out[thicker], size=(1, 2, 2))  # ink is dark
+    out[thinner] = ndimage.grey_dilation(out[thinner], size=(1, 2, 2))
+    return out.reshape(n, 1024).astype(x.dtype)
+
+
+AUTOENCODER_LAYERS = [
+    ("layer1", relu, relu_deriv),
+    ("hidden", relu, relu_deriv),
+    ("hidden2", relu, relu_deriv),
+    ("output", sigmoid, sigmoid_deriv),
+]
+
+
+def init_autoencoder(in_size, hidden, seed, dtype=np.float32):
+    """Q4.1: in_size -> hidden -> hidden -> hidden -> in_size, Xavier-initialised."""
+    rng = np.random.default_rng(seed)
+    params = {}
+    sizes = [in_size, hidden, hidden, hidden, in_size]
+    for (name, _, _), n_in, n_out in zip(AUTOENCODER_LAYERS, sizes[:-1], sizes[1:]):
+        initialize_weights(n_in, n_out, params, name, rng=rng)
+    return {k: v.astype(dtype) for k, v in params.items()}
+
+
+def reconstruct(params, x):
+    """The autoencoder's output for every row of x."""
+    out = x.astype(params["Wlayer1"].dtype, copy=False)
+    for name, activation, _ in AUTOENCODER_LAYERS:
+        out = forward(out, params, name, activation)
+    return out
+
+
+def psnr_per_image(x, out):
+    """Q4.3.2: each row's PSNR in dB against its own reconstruction, pixels in [0, 1].
+
+    PSNR = 20 log10(MAX_I) - 10 log10(MSE) with MAX_I = 1, computed in float64; the
+    same as skimage.metrics.peak_signal_noise_ratio(x_i, out_i, data_range=1.0).
+    """
+    diff = np.asarray(x, dtype=np.float64) - np.asarray(out, dtype=np.float64)
+    return -10 * np.log10(np.mean(diff**2, axis=1))
+
+
+def autoencoder_step(params, xb):
+    """Forward, total squared error and backward on one batch; returns the loss."""
+    diff = reconstruct(params, xb) - xb
+    loss = float(np.vdot(diff, diff))
+    delta = 2 * diff
+    for name, _, activation_deriv in reversed(AUTOENCODER_LAYERS):
+        delta = backwards(
+            delta, params, name, activation_deriv, grad_input=name != "layer1"
+        )
+    return loss
+
+
+def train_autoencoder(
+    x,
+    *,
+    hidden,
+    epochs,
+    batch_size,
+    lr,
+    momentum,
+    decay,
+    decay_every,
+    seed,
+    log_every=0,
+    progress=None,
+):
+    """Q4.2: momentum SGD on the total squared error; lr *= decay every decay_every
+    epochs. The handout's settings are models.AUTOENCODER_RECIPE.
+
+    New random batches are drawn every epoch. Returns (params, losses) with the training
+    loss per epoch, summed over the epoch's batches and divided by the number of images.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    params = init_autoencoder(x.shape[1], hidden, seed)
+    rng = np.random.default_rng(seed + 1)
+    losses = []
+    for epoch in _epochs(epochs, progress):
+        # No labels: a zero-width stand-in, so that only the images are copied.
+        batches = [xb for xb, _ in get_random_batches(x, x[:, :0], batch_size, rng=rng)]
+        total = sum(_autoencoder_update(params, xb, lr, momentum) for xb in batches)
+        losses.append(total / len(x))
+        if log_every and (epoch + 1) % log_every == 0:
+            print(f"epoch {epoch + 1:3d}  loss per image {total / len(x):.2f}")
+        if (epoch + 1) % decay_every == 0:
+            lr *= decay
+    return params, losses
+
+
+def _autoencoder_update(params, xb, lr, momentum):
+    loss = autoencoder_step(params, xb)
+    sgd_update(params, lr, momentum)
+    return loss
+
+
+def _epochs(epochs, progress):
+    """range(epochs), wrapped by progress (a tqdm bar, say) if given."""
+    return progress(range(epochs)) if progress else range(epochs)

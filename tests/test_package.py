@@ -1,0 +1,100 @@
+"""hwlib as a package: its modules form layers (following the imports between them, at
+the top of a module or inside a function, never leads back to where it started), and it
+installs and runs with only the dependencies it declares."""
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hwlib
+
+PACKAGE = Path(hwlib.__file__).parent
+
+
+def imports_within_hwlib():
+    """{module: the hwlib modules it imports anywhere in its code}."""
+    graph = {}
+    for path in PACKAGE.glob("*.py"):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found |= {node.module} if node.module else {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module == "hwlib":
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "hwlib."
+            ):
+                found.add(node.module.split(".")[1])
+        graph[path.stem] = found
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = imports_within_hwlib()
+    assert graph["pages"] == set() and "pages" in graph["data"]  # the former cycle
+
+    def reachable(start):
+        seen, todo = set(), list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module not in seen:
+                seen.add(module)
+                todo += graph.get(module, [])
+        return seen
+
+    cycles = [m for m in graph if m in reachable(m)]
+    assert cycles == [], graph
+
+
+@pytest.mark.full
+def test_pip_install_alone_gives_a_working_command_line(tmp_path):
+    """In a new venv with only hwlib's declared dependencies, installed from this folder
+    (not editable): the command line reads a photo, errors are one line, and downloads
+    and networks go to the user's cache folder, not into site-packages."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    pip = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", str(PACKAGE.parent)],
+        capture_output=True,
+        text=True,
+    )
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "user-cache"))
+    env.pop("PYTHONPATH", None)
+
+    def hwlib_command(*args, **more_env):
+        return subprocess.run(
+            [python, "-m", "hwlib", *map(str, args)],
+            cwd=tmp_path,  # not the checkout, whose hwlib would come first
+            capture_output=True,
+            text=True,
+            env={**env, **more_env},
+        )
+
+    missing = hwlib_command("read", "missing.jpg")
+    assert missing.returncode == 1
+    assert missing.stderr == "error: missing.jpg: file not found\n"
+    saved = hwlib_command("photos", "photos")
+    assert saved.returncode == 0, saved.stderr
+    # The reading network that make test trained (HW5_CACHE), loaded by the installed hwlib.
+    read = hwlib_command("read", "photos/04_deep.png")
+    assert read.returncode == 0, read.stderr
+    assert len(read.stdout.splitlines()) == 4  # the file's name and three lines
+    where = subprocess.run(
+        [
+            python,
+            "-c",
+            "from hwlib import data; print(data.DATA_DIR, data.cache_dir())",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in env.items() if k != "HW5_CACHE"},
+    )
+    user = str(tmp_path / "user-cache" / "hwlib")
+    assert where.stdout.split() == [f"{user}/data", f"{user}/.cache"], where.stderr
