@@ -38,13 +38,15 @@ OWN_SEED = 7
 
 def read_pages(params, style, photos):
     """{name: (character accuracy, lines right, spaces right or None)} and seconds per page."""
-    scores, start = {}, time.perf_counter()
+    start = time.perf_counter()
+    read = text.read_photos(photos, params, style)
+    seconds = (time.perf_counter() - start) / len(photos)
+    scores = {}
     for photo in photos:
-        lines = text.read_text(photo.image, params, style).lines
-        acc, lines_right, spaces = text.score(lines, photo.lines)
+        _, (acc, lines_right, spaces) = read[photo.name]
         spaces_right = spaces == len(photo.lines) if photo.spaces_meaningful else None
         scores[photo.name] = (acc, lines_right, spaces_right)
-    return scores, (time.perf_counter() - start) / len(photos)
+    return scores, seconds
 
 
 def print_scores(title, scores):

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import data
+from . import data, models
 
 
 def main(argv=None):
@@ -37,7 +37,7 @@ def main(argv=None):
     )
     read.add_argument(
         "--network",
-        choices=["reader", "q3.1"],
+        choices=list(models.READERS),
         default="reader",
         help="the reading network of Q3 (default), or the handout's Q3.1 network",
     )
@@ -46,8 +46,6 @@ def main(argv=None):
         if args.command == "fetch":
             print(f"Course files are in {data.fetch()}")
         elif args.command == "train":
-            from . import models
-
             print(data.data_source().describe())
             models.train_all(workers=args.workers)
         elif args.command == "photos":
@@ -62,17 +60,14 @@ def main(argv=None):
 
 def read_photos(photos, boxes_out, network="reader"):
     """Print each photo's text; save the box drawing of a single photo if asked."""
-    from . import models, text
+    from . import text
 
     if boxes_out is not None:
         check_boxes_file(boxes_out, photos)
     # Fail on a bad file before training; decode large photos at the working size.
     images = [data.read_image(p, data.PHOTO_WORKING_SIZE) for p in photos]
-    classifier = (
-        models.reader_classifier if network == "reader" else models.nist36_classifier
-    )
-    params, _ = classifier()
-    style = text.CropStyle.from_training(data.load_nist36("train")[0])
+    params, _ = models.READERS[network]()
+    style = text.CropStyle.default()
     for path, image in zip(photos, images):
         reading = text.read_text(image, params, style)
         print(f"== {path}")

@@ -48,14 +48,12 @@ def browser_networks(source=None):
 
     test = data.load_nist36("test", source)
     networks = {}
-    for name, title, classifier in [
-        ("q3.1", "Q3.1 network", models.nist36_classifier),
-        ("reader", "reading network", models.reader_classifier),
-    ]:
+    titles = {"q3.1": "Q3.1 network", "reader": "reading network"}
+    for name, classifier in models.READERS.items():
         params, _ = classifier(source, allow_training=False)
         names = train.hidden_layers(params) + ["output"]
         networks[name] = {
-            "title": title,
+            "title": titles[name],
             "sizes": [params["Wlayer1"].shape[0]]
             + [params["W" + n].shape[1] for n in names],
             "test_accuracy": float(train.evaluate_classifier(params, *test)[1]),
@@ -69,5 +67,5 @@ def browser_networks(source=None):
                 for n in names
             ],
         }
-    style = text.CropStyle.from_training(data.load_nist36("train", source)[0])
+    style = text.CropStyle.default(source)
     return {"classes": data.CLASSES, "style": vars(style), "networks": networks}

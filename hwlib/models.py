@@ -219,6 +219,10 @@ def reader_classifier(source=None, allow_training=None):
     return nist36_classifier(source, allow_training=allow_training, **READER_RECIPE)
 
 
+# The classifiers that read photos, by the names of the command line and drawing page.
+READERS = {"q3.1": nist36_classifier, "reader": reader_classifier}
+
+
 def autoencoder(source=None, progress=None, allow_training=None):
     """(params, losses) of the Q4 autoencoder trained on the source's train split."""
     source = source or data.data_source()

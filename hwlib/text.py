@@ -10,7 +10,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label, regionprops
 from skimage.transform import rescale, resize
 
-from .data import CLASSES, PHOTO_WORKING_SIZE
+from .data import CLASSES, PHOTO_WORKING_SIZE, load_nist36
 from .train import classifier_probs
 
 MIN_CONTRAST = 0.12  # ink must be at least this much darker than the paper around it
@@ -203,6 +203,11 @@ class CropStyle:
                 strokes.append(im.sum() / max(thin(im).sum(), 1))
         return cls(float(np.median(extents)), float(np.median(strokes)))
 
+    @classmethod
+    def default(cls, source=None):
+        """The framing of the source's training images, which the networks learned."""
+        return cls.from_training(load_nist36("train", source)[0])
+
 
 # A pixel's 8 neighbours as (dy, dx), clockwise from the one above.
 RING = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
@@ -370,6 +375,20 @@ def char_accuracy(lines, truth):
     """1 - edit distance / length, over all lines joined, with spaces ignored."""
     got, want = "".join(lines).replace(" ", ""), "".join(truth).replace(" ", "")
     return 1 - edit_distance(got, want) / max(len(want), 1)
+
+
+def read_photos(photos, params, style):
+    """{photo name: (its Reading, its score)} for data.Photo pages, read with params;
+    the score (see score) is None where the true lines are not known."""
+    results = {}
+    for photo in photos:
+        reading = read_text(photo.image, params, style)
+        known = photo.lines is not None
+        results[photo.name] = (
+            reading,
+            score(reading.lines, photo.lines) if known else None,
+        )
+    return results
 
 
 def score(lines, truth):

@@ -320,11 +320,8 @@ def test_the_drawing_page_reads_drawings_as_python_does(site, browser, screensho
     from hwlib import data, models, text, train
 
     builtin = data.Source(data.BUILTIN)
-    style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
-    params = {
-        "q3.1": models.nist36_classifier(builtin)[0],
-        "reader": models.reader_classifier(builtin)[0],
-    }
+    style = text.CropStyle.default(builtin)
+    params = {name: get(builtin)[0] for name, get in models.READERS.items()}
     page, errors, outside = open_try_page(site, browser)
     top3, differences = {}, {"input": [], "probabilities": []}
     for char, strokes in DRAWINGS.items():

@@ -60,7 +60,7 @@ def test_command_line_reads_with_the_reading_network_unless_told_q31(
     _, image, _ = pages.compose_photos(texts, test_x, test_y, data.CLASSES, seed=5)[0]
     photo = tmp_path / "page.png"
     Image.fromarray(image).save(photo)
-    style = text.CropStyle.from_training(data.load_nist36("train")[0])
+    style = text.CropStyle.default()
     for args, classifier in [
         ((), models.reader_classifier),
         (("--network", "q3.1"), models.nist36_classifier),

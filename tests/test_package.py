@@ -4,6 +4,7 @@ installs and runs with only the dependencies it declares."""
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,11 +56,16 @@ def test_pip_install_alone_gives_a_working_command_line(tmp_path):
     """In a new venv with only hwlib's declared dependencies, installed from this folder
     (not editable): the command line reads a photo, errors are one line, and downloads
     and networks go to the user's cache folder, not into site-packages."""
+    source = tmp_path / "source"  # a copy: building writes build/ beside pyproject.toml
+    shutil.copytree(
+        PACKAGE, source / "hwlib", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy2(PACKAGE.parent / "pyproject.toml", source)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     pip = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", str(PACKAGE.parent)],
+        [python, "-m", "pip", "install", "--quiet", str(source)],
         capture_output=True,
         text=True,
     )

@@ -3,6 +3,7 @@ or printed by that notebook, or is one of the handout's own numbers that the que
 quotes. And the Colab install cell points at the book's repository."""
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -70,3 +71,38 @@ def test_the_colab_install_cell_uses_the_repository_of_the_config():
             "tags", []
         )
         assert f'"hwlib @ git+{url}"' in first.source and "google.colab" in first.source
+
+
+# Import names of the distributions that Colab lacks or that hwlib does not declare.
+DISTRIBUTIONS = {"myst_nb": "myst-nb", "IPython": "ipython", "skimage": "scikit-image"}
+
+
+def test_the_colab_install_cell_installs_everything_the_notebook_imports():
+    """Each module a notebook imports is in the standard library, is hwlib, is one of
+    hwlib's declared dependencies, or is installed by the Colab cell itself."""
+    import ast
+
+    import tomllib
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        installed = set(cells[0].source.split("%pip install")[1].split())
+        imported = set()
+        for cell in cells:
+            if cell.cell_type == "code":
+                tree = ast.parse(TransformerManager().transform_cell(cell.source))
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.Import):
+                        imported |= {a.name.split(".")[0] for a in node.names}
+                    elif isinstance(node, ast.ImportFrom):
+                        imported.add(node.module.split(".")[0])
+        missing = [
+            module
+            for module in imported - set(sys.stdlib_module_names) - {"hwlib"}
+            if DISTRIBUTIONS.get(module, module) not in [*declared, *installed]
+        ]
+        assert missing == [], f"{path.name} imports {missing}, which Colab may lack"

@@ -34,12 +34,17 @@ def builtin():
 
 def read_course_photos(real_data, params, builtin):
     """{name: (character accuracy, lines right, spaces right)} of the four course photos."""
-    style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
+    photos = data.load_photos(data.Source("course", real_data))
+    read = text.read_photos(photos, params, text.CropStyle.default(builtin))
     scores = {}
-    for photo in data.load_photos(data.Source("course", real_data)):
-        lines = text.read_text(photo.image, params, style).lines
-        acc, lines_right, spaces = text.score(lines, photo.lines)
-        scores[photo.name] = (acc, lines_right, spaces == len(photo.lines), lines)
+    for photo in photos:
+        reading, (acc, lines_right, spaces) = read[photo.name]
+        scores[photo.name] = (
+            acc,
+            lines_right,
+            spaces == len(photo.lines),
+            reading.lines,
+        )
     return scores
 
 

@@ -77,14 +77,11 @@ def test_the_reading_network_reaches_88_percent(builtin):
 @pytest.mark.parametrize("network, bar", [("q3.1", 0.75), ("reader", 0.80)])
 def test_q5_reads_the_composed_photos(builtin, network, bar):
     # Measured over training seeds 0-2, the lowest page: 77.8 % (Q3.1), 83.3 % (reader).
-    classifier = (
-        models.reader_classifier if network == "reader" else models.nist36_classifier
-    )
-    params, _ = classifier(builtin)
-    style = text.CropStyle.from_training(data.load_nist36("train", builtin)[0])
-    for photo in data.load_photos(builtin):
-        reading = text.read_text(photo.image, params, style)
-        acc, lines_right, spaces = text.score(reading.lines, photo.lines)
+    params, _ = models.READERS[network](builtin)
+    photos = data.load_photos(builtin)
+    read = text.read_photos(photos, params, text.CropStyle.default(builtin))
+    for photo in photos:
+        reading, (acc, lines_right, spaces) = read[photo.name]
         assert acc >= bar, (photo.name, reading.lines)
         assert lines_right, reading.lines
         if photo.spaces_meaningful:

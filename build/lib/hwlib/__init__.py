@@ -1,1 +1,0 @@
-"""hwlib: the code behind the HW5 book (Neural Networks for Recognition)."""
