@@ -12,12 +12,13 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 OUT ?= .
 BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep-going
 
-.PHONY: book train test check lab pdf data notebooks bench lint clean
+.PHONY: book train test check lab pdf data notebooks bench lint lock clean
 
-$(READY): requirements.txt pyproject.toml book/ipython_kernel_config.py
+# The exact versions of requirements.lock, generated from requirements.txt by make lock.
+$(READY): requirements.lock pyproject.toml book/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.lock
 	mkdir -p $(VENV)/etc/ipython && cp book/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@
 
@@ -84,6 +85,14 @@ lint: $(READY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+## make lock: pin the newest versions that requirements.txt allows in requirements.lock
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --upgrade --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements.lock requirements.txt
+	sed -i 's|^-e file://.*|-e .|' requirements.lock
 
 clean:
 	rm -rf _build

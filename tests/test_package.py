@@ -104,3 +104,37 @@ def test_pip_install_alone_gives_a_working_command_line(tmp_path):
     )
     user = str(tmp_path / "user-cache" / "hwlib")
     assert where.stdout.split() == [f"{user}/data", f"{user}/.cache"], where.stderr
+
+
+def test_the_lock_file_pins_a_version_of_every_requirement_that_it_allows():
+    """requirements.lock (make lock) is in step with requirements.txt and pyproject.toml:
+    each requirement has exactly one pinned version, inside the range it asks for."""
+    import re
+
+    import tomllib
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    root = PACKAGE.parent
+    lock = (root / "requirements.lock").read_text()
+    pins = {
+        canonicalize_name(name): Version(version)
+        for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", lock, re.M)
+    }
+    assert "\n-e .\n" in lock  # hwlib itself, from this folder
+    wanted = [
+        line.split("#")[0].strip()
+        for line in (root / "requirements.txt").read_text().splitlines()
+    ]
+    wanted = [w for w in wanted if w and not w.startswith("-e")]
+    wanted += tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    for requirement in map(Requirement, wanted):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in requirements.lock: run make lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {name}=={pins[name]}, outside {requirement}: "
+            "run make lock"
+        )

@@ -43,6 +43,7 @@ def test_the_readme_names_the_commands_tested_here():
         "notebooks",
         "bench",
         "lint",
+        "lock",
     }
 
 
@@ -79,6 +80,16 @@ def test_make_notebooks_re_executes_every_notebook(tmp_path):
         assert not any(o.output_type == "error" for c in code for o in c.outputs), (
             path.name
         )
+
+
+def test_make_lock_pins_every_package_and_hwlib_from_this_folder(tmp_path):
+    copy = project_copy(tmp_path)
+    result = subprocess.run(["make", "lock"], cwd=copy, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    lock = (copy / "requirements.lock").read_text().splitlines()
+    assert "-e ." in lock and not any("file://" in line for line in lock)
+    pinned = {line.split("==")[0] for line in lock if "==" in line}
+    assert {"numpy", "jupyter-book", "nbval", "threadpoolctl"} <= pinned
 
 
 def test_make_data_offline_fails_cleanly():
