@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +110,7 @@ def main():
             start = time.perf_counter()
             with threadpool_limits(limits=1):  # as models trains the book's networks
                 params, _ = train.train_classifier(
-                    train_x, train_y, valid, log_every=0, **dict(recipe, seed=seed)
+                    train_x, train_y, valid, replace(recipe, seed=seed)
                 )
             seconds = time.perf_counter() - start
             acc = train.evaluate_classifier(params, test_x, test_y)[1]

@@ -303,7 +303,7 @@ def main():
                 "bare f64": lambda: bare_q3(xf, yf),
                 "f32 products": lambda: products_q3(x, xv),
                 "hwlib": lambda: train.train_classifier(
-                    x, y, (xv, yv), log_every=0, **models.NIST36_RECIPE
+                    x, y, (xv, yv), models.NIST36_RECIPE
                 ),
             },
             args.repeat,

@@ -14,6 +14,7 @@ import os
 import queue
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, is_dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,22 +24,22 @@ from threadpoolctl import threadpool_limits
 from . import data, nn, train
 
 # The tuned Q3.1 recipe (see the Q3 notebook for why each choice).
-NIST36_RECIPE = dict(
+NIST36_RECIPE = train.Recipe(
     hidden=64,
     epochs=50,
     batch_size=64,
     lr=0.005,
     momentum=0.5,
+    reshuffle=True,
     anneal=True,
     shift=1,
-    seed=0,
 )
 # The reading network beyond the handout: two sigmoid layers, shifts of up to 2 pixels,
 # four distorted copies of the training set, the paper at 0, batches of 128, 120 epochs
 # at rate 0.0075 (see Q3).
-READER_RECIPE = dict(
+READER_RECIPE = replace(
     NIST36_RECIPE,
-    hidden=[256, 128],
+    hidden=(256, 128),
     epochs=120,
     batch_size=128,
     lr=0.0075,
@@ -71,7 +72,7 @@ LADDER = (
     ("Q3.1: 64 units, batches of 64", {}),
     ("+ batches of 128", {"batch_size": 128}),
     ("+ 256 units", {"hidden": 256}),
-    ("+ a second layer of 128 units", {"hidden": [256, 128]}),
+    ("+ a second layer of 128 units", {"hidden": (256, 128)}),
     ("+ shifts of up to 2 pixels", {"shift": 2}),
     ("+ 4 distorted copies of the training set", {"copies": 4}),
     ("+ the paper at 0 (inputs x - 1)", {"paper_at_zero": True}),
@@ -80,32 +81,44 @@ LADDER = (
 
 
 def ladder_recipes():
-    """The changes to NIST36_RECIPE of each LADDER step, accumulated."""
-    changes, steps = {"epochs": LADDER_EPOCHS}, []
+    """The recipe of each LADDER step: NIST36_RECIPE with the changes so far."""
+    recipe, steps = replace(NIST36_RECIPE, epochs=LADDER_EPOCHS), []
     for _, change in LADDER:
-        changes = {**changes, **change}
-        steps.append(changes)
+        recipe = replace(recipe, **change)
+        steps.append(recipe)
     return steps
 
 
+def sweep_recipe(batch_size, lr):
+    """The Q3.1 recipe with another batch size and rate, as Q3.1's sweep trains it."""
+    return replace(NIST36_RECIPE, batch_size=batch_size, lr=lr)
+
+
 def book_networks():
-    """Every network that the notebooks load, as (name, kind, changes to its recipe),
-    the longest to train first."""
-    lr = NIST36_RECIPE["lr"]
+    """Every network that the notebooks load, as (name, kind, recipe), the longest to
+    train first."""
+    lr = NIST36_RECIPE.lr
     return [
         ("reading network", "nist36", READER_RECIPE),
-        ("Q4 autoencoder", "autoencoder", {}),
+        ("Q4 autoencoder", "autoencoder", AUTOENCODER_RECIPE),
         *[
-            (f"ladder step {i + 1}", "nist36", changes)
-            for i, changes in reversed(list(enumerate(ladder_recipes())))
+            (f"ladder step {i + 1}", "nist36", recipe)
+            for i, recipe in reversed(list(enumerate(ladder_recipes())))
         ],
-        ("Q3.1", "nist36", {}),
+        ("Q3.1", "nist36", NIST36_RECIPE),
         *[
-            (f"sweep: batch {b}, lr {r}", "nist36", {"batch_size": b, "lr": r})
+            (
+                f"sweep: batch {b}, lr {r}",
+                "nist36",
+                replace(NIST36_RECIPE, batch_size=b, lr=r),
+            )
             for b in SWEEP_BATCH_SIZES
             for r in SWEEP_RATES
         ],
-        *[(f"Q3.3: lr {f * lr:g}", "nist36", {"lr": f * lr}) for f in RATE_FACTORS],
+        *[
+            (f"Q3.3: lr {f * lr:g}", "nist36", replace(NIST36_RECIPE, lr=f * lr))
+            for f in RATE_FACTORS
+        ],
     ]
 
 
@@ -138,16 +151,18 @@ def fingerprint(source, splits, **settings):
     return h.hexdigest()[:16]
 
 
-def network_file(kind, source=None, **changes):
-    """The .npz file in which the network of this kind and recipe is cached."""
+def network_file(kind, source=None, recipe=None):
+    """The .npz file in which the network of this kind ('nist36' or 'autoencoder') and
+    recipe (default: NIST36_RECIPE, AUTOENCODER_RECIPE) is cached."""
     source = source or data.data_source()
     if kind == "nist36":
-        key = fingerprint(source, ("train", "valid"), **{**NIST36_RECIPE, **changes})
+        splits, recipe = ("train", "valid"), recipe or NIST36_RECIPE
     elif kind == "autoencoder":
-        key = fingerprint(source, ("train",), **AUTOENCODER_RECIPE)
+        splits, recipe = ("train",), recipe or AUTOENCODER_RECIPE
     else:
         raise ValueError(f"kind must be 'nist36' or 'autoencoder', not {kind!r}")
-    return data.cache_dir() / f"{kind}-{key}.npz"
+    settings = asdict(recipe) if is_dataclass(recipe) else recipe
+    return data.cache_dir() / f"{kind}-{fingerprint(source, splits, **settings)}.npz"
 
 
 def cached(path, build, allow_training=None):
@@ -182,30 +197,30 @@ def _bar(desc):
     return lambda epochs: tqdm(epochs, desc=desc, leave=False)
 
 
-def nist36_classifier(source=None, progress=None, allow_training=None, **changes):
-    """(params, history) of the Q3.1 network trained on the source's train split.
+def nist36_classifier(
+    source=None, recipe=NIST36_RECIPE, progress=None, allow_training=None
+):
+    """(params, history) of the network trained by recipe on the source's train split.
 
-    changes override entries of the recipe: lr for the Q3.3 sweep, or the choices of
-    the reading network. Training prints nothing, so that a cached and a freshly
-    trained network give the same output; progress wraps the epochs (default: a bar,
-    see show_progress). The network is saved in network_file("nist36", source,
-    **changes).
+    Training prints nothing, so that a cached and a freshly trained network give the
+    same output; progress wraps the epochs (default: a bar, see show_progress). The
+    network is saved in network_file("nist36", source, recipe).
     """
     source = source or data.data_source()
-    recipe = dict(NIST36_RECIPE, **changes)
 
     def build():
         x, y = data.load_nist36("train", source)
         valid = data.load_nist36("valid", source)
         params, history = train.train_classifier(
-            x, y, valid, log_every=0, progress=progress or _bar("epochs"), **recipe
+            x, y, valid, recipe, progress=progress or _bar("epochs")
         )
         return {
             **{k: v for k, v in params.items() if k[0] in "Wb"},
             **{"history_" + k: np.array(v) for k, v in history.items()},
         }
 
-    arrays = cached(network_file("nist36", source, **changes), build, allow_training)
+    path = network_file("nist36", source, recipe)
+    arrays = cached(path, build, allow_training)
     params = {k: v for k, v in arrays.items() if not k.startswith("history_")}
     history = {
         k[len("history_") :]: v for k, v in arrays.items() if k.startswith("history_")
@@ -216,7 +231,7 @@ def nist36_classifier(source=None, progress=None, allow_training=None, **changes
 def reader_classifier(source=None, allow_training=None):
     """(params, history) of the reading network of Q3's "Beyond the handout" section:
     READER_RECIPE, trained and cached like the Q3.1 network. text.read_text takes it."""
-    return nist36_classifier(source, allow_training=allow_training, **READER_RECIPE)
+    return nist36_classifier(source, READER_RECIPE, allow_training=allow_training)
 
 
 # The classifiers that read photos, by the names of the command line and drawing page.
@@ -247,10 +262,10 @@ def train_all(source=None, workers=None):
     returns how many were trained."""
     source = source or data.data_source()
     jobs, files = [], set()
-    for name, kind, changes in book_networks():
-        path = network_file(kind, source, **changes)
+    for name, kind, recipe in book_networks():
+        path = network_file(kind, source, recipe)
         if path not in files and not path.is_file():
-            jobs.append((name, kind, changes))
+            jobs.append((name, kind, recipe))
         files.add(path)
     print(
         f"{len(files) - len(jobs)} of {len(files)} networks are in {data.cache_dir()}"
@@ -264,14 +279,14 @@ def train_all(source=None, workers=None):
         reports = manager.Queue()
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             futures = [
-                pool.submit(_train_job, kind, changes, source, reports, i)
-                for i, (_, kind, changes) in enumerate(jobs)
+                pool.submit(_train_job, kind, recipe, source, reports, i)
+                for i, (_, kind, recipe) in enumerate(jobs)
             ]
             _follow_reports(jobs, futures, reports)
     return len(jobs)
 
 
-def _train_job(kind, changes, source, reports, job):
+def _train_job(kind, recipe, source, reports, job):
     """In a worker: train one network into the cache, reporting each epoch."""
 
     def progress(epochs):
@@ -281,7 +296,7 @@ def _train_job(kind, changes, source, reports, job):
             reports.put((job, "epoch", 1))
 
     if kind == "nist36":
-        nist36_classifier(source, progress, allow_training=True, **changes)
+        nist36_classifier(source, recipe, progress, allow_training=True)
     else:
         autoencoder(source, progress, allow_training=True)
 

@@ -330,23 +330,9 @@ def decode_word(probs, sure=0.9):
     return np.where(probs.max(axis=1) > sure, best, kind)
 
 
-def edit_distance(a, b):
-    """Levenshtein distance between strings a and b."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
-def misreadings(lines, truth):
-    """The character errors of a reading: (true, read) pairs along an edit-distance
-    alignment.
-
-    Spaces are ignored; a missed character reads as "", an extra one is ("", read).
-    """
-    got, want = "".join(lines).replace(" ", ""), "".join(truth).replace(" ", "")
+def align(want, got):
+    """The character errors of got against want, along a Levenshtein alignment of the
+    two strings: (true, read) pairs, with "" for a missed or an extra character."""
     cost = np.zeros((len(want) + 1, len(got) + 1), dtype=int)
     cost[:, 0], cost[0, :] = np.arange(len(want) + 1), np.arange(len(got) + 1)
     for i in range(1, len(want) + 1):
@@ -369,6 +355,17 @@ def misreadings(lines, truth):
             errors.append(("", got[j - 1]))
             j -= 1
     return errors[::-1]
+
+
+def edit_distance(a, b):
+    """Levenshtein distance between strings a and b: the errors of their alignment."""
+    return len(align(a, b))
+
+
+def misreadings(lines, truth):
+    """The character errors of a reading, spaces ignored (see align)."""
+    got, want = "".join(lines).replace(" ", ""), "".join(truth).replace(" ", "")
+    return align(want, got)
 
 
 def char_accuracy(lines, truth):

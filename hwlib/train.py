@@ -1,6 +1,7 @@
 """Training loops for Q2-Q4, built only from the handout's functions in hwlib.nn."""
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -20,27 +21,29 @@ from .nn import (
 )
 
 
-def sgd_update(params, lr, momentum=0.0):
-    """One step for every parameter that has a gradient; consumes the gradients.
+def sgd_update(params, lr):
+    """Q2's step for every parameter that has a gradient: W = W - lr * grad, in place;
+    consumes the gradients."""
+    for key in [k for k in params if k.startswith("grad_")]:
+        step = params.pop(key)
+        step *= lr
+        params[key[len("grad_") :]] -= step
 
-    With momentum (Q4.2.1): M = momentum * M - lr * grad, then W = W + M, keeping one
-    accumulator per parameter in params['M_' + name], which starts at 0.
-    With momentum = 0 this is plain SGD: W = W - lr * grad.
-    The updates are done in place, without temporary arrays.
-    """
+
+def momentum_update(params, lr, momentum):
+    """Q4.2.1's step for every parameter that has a gradient: M = momentum * M - lr *
+    grad, then W = W + M, in place, with one accumulator per parameter in
+    params['M_' + name], which starts at 0; consumes the gradients."""
     for key in [k for k in params if k.startswith("grad_")]:
         name = key[len("grad_") :]
-        step = params[key]
+        step = params.pop(key)
         step *= lr
-        if momentum:
-            if not isinstance(params.get("M_" + name), np.ndarray):
-                params["M_" + name] = np.zeros_like(step)  # a Counter reads 0 here
-            M = params["M_" + name]
-            M *= momentum
-            M -= step
-            params[name] += M
-        else:
-            params[name] -= step
+        if not isinstance(params.get("M_" + name), np.ndarray):
+            params["M_" + name] = np.zeros_like(step)  # a Counter reads 0 here
+        M = params["M_" + name]
+        M *= momentum
+        M -= step
+        params[name] += M
 
 
 def init_classifier(in_size, hidden, classes, seed, dtype=np.float32):
@@ -93,97 +96,133 @@ def evaluate_classifier(params, x, y):
     return loss / len(x), acc
 
 
-def train_classifier(
-    x,
-    y,
-    valid=None,
-    hidden=64,
-    epochs=50,
-    batch_size=32,
-    lr=0.01,
-    momentum=0.0,
-    reshuffle=True,
-    anneal=False,
-    shift=0,
-    copies=0,
-    paper_at_zero=False,
-    seed=0,
-    log_every=1,
-    progress=None,
-):
-    """Mini-batch SGD on the classifier; returns (params, history).
+@dataclass(frozen=True)
+class Recipe:
+    """How train_classifier trains a classifier (models has the book's recipes). The
+    defaults are the handout's loop: plain SGD on batches drawn once."""
 
-    lr multiplies the gradient of the loss summed over a batch, as in the handout.
-    reshuffle draws new random batches every epoch (False: once, as the handout does).
-    anneal lowers the rate along a half cosine, from lr in the first epoch to near 0.
-    shift moves every image by up to shift pixels in x and y, anew every epoch.
-    copies adds that many distorted copies of the training set (see distort), made
-    once; each epoch then trains on len(x) images drawn from the originals and copies.
-    paper_at_zero trains on x - 1: the blank paper, most of every image, then gives the
-    first layer no input, and only the ink drives it. The params returned take the
-    images as they are: the shift is folded into the first layer's bias.
-    history holds per-epoch lists: train_loss / train_acc (averaged over the epoch's
-    batches, as the handout computes them) and, given valid = (xv, yv), valid_loss /
-    valid_acc after the epoch. Loss is cross-entropy per sample. One rounded line is
-    printed every log_every epochs (0: never); progress, if given, wraps the epochs'
-    range (tqdm, for a bar).
+    hidden: int | tuple  # one width, or a tuple of widths for several sigmoid layers
+    epochs: int
+    batch_size: int
+    lr: float  # multiplies the gradient of the loss summed over a batch
+    momentum: float = 0.0  # 0: sgd_update, else momentum_update
+    reshuffle: bool = False  # new random batches every epoch
+    anneal: bool = False  # the rate falls along a half cosine, from lr to about 0
+    shift: int = 0  # every epoch, each image moved by up to shift pixels in x and y
+    copies: int = 0  # distorted copies of the training set (see distort)
+    paper_at_zero: bool = False  # train on x - 1: only the ink drives the first layer
+    seed: int = 0
+
+
+def train_classifier(x, y, valid, recipe, log_every=0, progress=None):
+    """Mini-batch SGD on the classifier as recipe says; returns (params, history).
+
+    valid is (xv, yv) or None. history holds per-epoch lists: train_loss / train_acc,
+    averaged over the epoch's batches as the handout computes them, and valid_loss /
+    valid_acc after each epoch; loss is cross-entropy per sample. A rounded line is
+    printed every log_every epochs (0: never); progress, if given, wraps the epochs.
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
-    params = init_classifier(x.shape[1], hidden, y.shape[1], seed)
-    paper = np.float32(1.0 if paper_at_zero else 0.0)
-    if valid is not None:  # converted once, not every epoch
-        valid = (valid[0].astype(np.float32) - paper, valid[1])
-    rng = np.random.default_rng(seed + 1)
-    pool = np.vstack([x] + [distort(x, rng) for _ in range(copies)]) if copies else x
+    params = init_classifier(x.shape[1], recipe.hidden, y.shape[1], recipe.seed)
+    batches_of = epoch_batches(x, y, recipe, np.random.default_rng(recipe.seed + 1))
+    if valid is not None:  # as the network sees its training images (epoch_batches)
+        paper = np.float32(recipe.paper_at_zero)
+        valid = (np.asarray(valid[0], np.float32) - paper, valid[1])
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
-    # Drawn once, as the handout does. Shifting redraws them from the first epoch on;
-    # the unused first draw is kept: it fixes the random stream of the book's results.
-    batches = get_random_batches(x, y, batch_size, rng=rng)
-    # The images with room to shift them, padded once for all epochs, and arrays that
-    # every epoch reuses (new ones this large would cost fresh memory pages each time).
-    padded = pad_images(pool, shift) if shift or copies else None
-    chosen = np.empty((len(x), *padded.shape[1:]), np.float32) if copies else None
-    shifted = np.empty_like(x)
-    for epoch in _epochs(epochs, progress):
-        if copies:
-            drawn = rng.choice(len(pool), len(x), replace=False)
-            np.take(padded, drawn, axis=0, out=chosen)
-            batches = get_random_batches(
-                random_shift(chosen, shift, rng, out=shifted),
-                y[drawn % len(x)],
-                batch_size,
-                rng=rng,
-            )
-        elif shift:
-            batches = get_random_batches(
-                random_shift(padded, shift, rng, out=shifted), y, batch_size, rng=rng
-            )
-        elif reshuffle and epoch > 0:
-            batches = get_random_batches(x, y, batch_size, rng=rng)
-        rate = lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)) if anneal else lr
+    for epoch in _epochs(recipe.epochs, progress):
+        rate = learning_rate(recipe, epoch)
         total_loss = correct = 0.0
-        for xb, yb in batches:
-            loss, acc = classifier_step(params, xb - paper, yb)
-            sgd_update(params, rate, momentum)
+        for xb, yb in batches_of(epoch):
+            loss, acc = classifier_step(params, xb, yb)
+            if recipe.momentum:
+                momentum_update(params, rate, recipe.momentum)
+            else:
+                sgd_update(params, rate)
             total_loss += loss
             correct += acc * len(xb)
         history["train_loss"].append(total_loss / len(x))
         history["train_acc"].append(correct / len(x))
-        line = (
-            f"epoch {epoch + 1:3d}  loss {total_loss / len(x):.3f}  "
-            f"acc {correct / len(x):.3f}"
-        )
         if valid is not None:
-            vloss, vacc = evaluate_classifier(params, *valid)
-            history["valid_loss"].append(vloss)
-            history["valid_acc"].append(vacc)
-            line += f"  valid loss {vloss:.3f}  valid acc {vacc:.3f}"
+            record_validation(history, params, valid)
         if log_every and (epoch + 1) % log_every == 0:
-            print(line)
-    # (x - paper) W + b = x W + (b - paper * the column sums of W)
-    params["blayer1"] -= paper * params["Wlayer1"].sum(axis=0, dtype=np.float64)
-    return params, history
+            print(epoch_line(history, epoch))
+    return fold_paper(params, recipe), history
+
+
+def learning_rate(recipe, epoch):
+    """The rate of an epoch (from 0): lr, or with anneal lr * (1 + cos(pi epoch /
+    epochs)) / 2, which falls from lr in the first epoch to near 0 in the last."""
+    if not recipe.anneal:
+        return recipe.lr
+    return recipe.lr * 0.5 * (1 + math.cos(math.pi * epoch / recipe.epochs))
+
+
+def epoch_batches(x, y, recipe, rng):
+    """A function from an epoch to its list of batches (xb, yb), as recipe says.
+
+    Without shift or copies: the handout's batches, drawn once, or drawn anew every
+    epoch with reshuffle. With them, every epoch draws new batches of len(x) images,
+    picked at random from the originals and their copies (distort), each moved by up
+    to shift pixels (random_shift). With paper_at_zero the images come as x - 1.
+    """
+    paper = np.float32(recipe.paper_at_zero)
+    if not (recipe.shift or recipe.copies):
+        x = x - paper
+
+        def draw():
+            return get_random_batches(x, y, recipe.batch_size, rng=rng)
+
+        if recipe.reshuffle:
+            return lambda epoch: draw()
+        first = draw()
+        return lambda epoch: first
+    pool = np.vstack([x] + [distort(x, rng) for _ in range(recipe.copies)])
+    padded = pad_images(pool, recipe.shift)  # once: the paper around every image
+    # Arrays that every epoch reuses (new ones this large cost fresh memory pages).
+    chosen = np.empty((len(x), *padded.shape[1:]), np.float32)
+    shifted = np.empty_like(x)
+
+    def batches(epoch):
+        images, labels = padded, y
+        if recipe.copies:
+            drawn = rng.choice(len(pool), len(x), replace=False)
+            images = np.take(padded, drawn, axis=0, out=chosen)
+            labels = y[drawn % len(x)]
+        random_shift(images, recipe.shift, rng, out=shifted)
+        np.subtract(shifted, paper, out=shifted)
+        return get_random_batches(shifted, labels, recipe.batch_size, rng=rng)
+
+    return batches
+
+
+def record_validation(history, params, valid):
+    """Append the loss and accuracy of params on valid = (xv, yv) to history."""
+    loss, acc = evaluate_classifier(params, *valid)
+    history["valid_loss"].append(loss)
+    history["valid_acc"].append(acc)
+
+
+def epoch_line(history, epoch):
+    """One rounded line of the history's entries for an epoch (from 0)."""
+    line = (
+        f"epoch {epoch + 1:3d}  loss {history['train_loss'][epoch]:.3f}  "
+        f"acc {history['train_acc'][epoch]:.3f}"
+    )
+    if history["valid_acc"]:
+        line += (
+            f"  valid loss {history['valid_loss'][epoch]:.3f}  "
+            f"valid acc {history['valid_acc'][epoch]:.3f}"
+        )
+    return line
+
+
+def fold_paper(params, recipe):
+    """params trained on x - 1 (paper_at_zero) turned into params that take the images
+    as they are: (x - 1) W + b = x W + (b - the column sums of W)."""
+    if recipe.paper_at_zero:
+        params["blayer1"] -= params["Wlayer1"].sum(axis=0, dtype=np.float64)
+    return params
 
 
 def pad_images(x, margin):
@@ -333,7 +372,7 @@ def train_autoencoder(
 
 def _autoencoder_update(params, xb, lr, momentum):
     loss = autoencoder_step(params, xb)
-    sgd_update(params, lr, momentum)
+    momentum_update(params, lr, momentum)
     return loss
 
 

@@ -36,6 +36,14 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
+def builtin():
+    """The built-in data source, whatever HW5_DATA says."""
+    from hwlib import data
+
+    return data.Source(data.BUILTIN)
+
+
+@pytest.fixture(scope="session")
 def real_data():
     """The folder named by HW5_REAL_DATA, with emnist36/ and images/ in it."""
     folder = os.environ.get("HW5_REAL_DATA")

@@ -89,6 +89,10 @@ def pdf_text(built):
             "xelatex is not installed: see the README for the TeX packages that make pdf needs"
         )
     make("pdf", built.parent)
+    # make pdf after make book puts the PDF in the site too, where the landing page links it
+    assert (built / "html" / "book.pdf").read_bytes() == (
+        built / "pdf/book.pdf"
+    ).read_bytes()
     from pypdf import PdfReader
 
     pages = [

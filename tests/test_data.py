@@ -2,7 +2,6 @@
 
 import io
 import os
-import time
 import zipfile
 
 import numpy as np
@@ -122,13 +121,6 @@ def test_the_builtin_default_is_real_handwriting_in_the_course_format(monkeypatc
         )  # paper
         assert 0.05 < (x < 0.5).mean() < 0.35  # dark ink
     assert_upright(x, y)
-
-
-def test_loading_the_builtin_set_is_fast():
-    start = time.perf_counter()
-    for split in data.SPLITS:
-        data.builtin_nist36(split)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_the_builtin_set_is_small_and_documented():

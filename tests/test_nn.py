@@ -241,17 +241,26 @@ def test_the_deeper_reading_network_back_propagates_through_every_layer():
     assert max(errors.values()) < 1e-6, errors
 
 
-def test_momentum_two_steps_worked_out_by_hand():
+def test_plain_sgd_step_worked_out_by_hand():
     from hwlib.train import sgd_update
+
+    params = {"W": np.array([1.0, -2.0]), "grad_W": np.array([0.5, 1.0])}
+    sgd_update(params, lr=0.1)
+    np.testing.assert_allclose(params["W"], [0.95, -2.1])  # W - 0.1 * grad
+    assert "grad_W" not in params and "M_W" not in params  # consumed, no momentum
+
+
+def test_momentum_two_steps_worked_out_by_hand():
+    from hwlib.train import momentum_update
 
     params = {"W": np.array([1.0, -2.0])}
     params["grad_W"] = np.array([0.5, 1.0])
-    sgd_update(params, lr=0.1, momentum=0.9)
+    momentum_update(params, lr=0.1, momentum=0.9)
     # M = 0.9 * 0 - 0.1 * [0.5, 1] = [-0.05, -0.1]; W = [1, -2] + M = [0.95, -2.1]
     np.testing.assert_allclose(params["M_W"], [-0.05, -0.1])
     np.testing.assert_allclose(params["W"], [0.95, -2.1])
     params["grad_W"] = np.array([-1.0, 2.0])
-    sgd_update(params, lr=0.1, momentum=0.9)
+    momentum_update(params, lr=0.1, momentum=0.9)
     # M = 0.9 * [-0.05, -0.1] - 0.1 * [-1, 2] = [0.055, -0.29]; W = [1.005, -2.39]
     np.testing.assert_allclose(params["M_W"], [0.055, -0.29])
     np.testing.assert_allclose(params["W"], [1.005, -2.39])

@@ -26,10 +26,6 @@ def test_every_push_and_pull_request_runs_lint_and_the_readmes_test_command():
     assert "push" in triggers and "pull_request" in triggers
     commands = runs(flow["jobs"]["test"]).splitlines()
     assert "make lint" in commands and "make test" in commands
-    assert "make test   # unit tests" in (ROOT / "README.md").read_text()
-    # The same system packages as .ci/run installs.
-    assert ".ci/apt-packages.txt" in runs(flow["jobs"]["test"])
-    assert ".ci/apt-packages.txt" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_the_default_branch_publishes_the_book_and_its_pdf():
@@ -45,13 +41,3 @@ def test_the_default_branch_publishes_the_book_and_its_pdf():
         job["permissions"]["pages"] == "write"
         and job["permissions"]["id-token"] == "write"
     )
-    # make pdf copies the PDF into the site that is uploaded
-    assert (
-        "cp $(OUT)/_build/pdf/book.pdf $(OUT)/_build/html/book.pdf"
-        in (ROOT / "Makefile").read_text()
-    )
-
-
-def test_the_buttons_follow_the_repository_the_workflow_runs_in():
-    url = workflow()["env"]["HW5_REPOSITORY_URL"]
-    assert url == "${{ github.server_url }}/${{ github.repository }}"

@@ -1,25 +1,13 @@
-"""HTML fixes for the book: MathJax served from the book itself, no script included twice,
-and a colour mode set, so that the browser console stays free of errors. And the
-"Try the networks" page: HTML only, with the networks that this build trained."""
+"""What the book needs beyond its configuration, where no standard setting exists: the
+execution cache per data source and hwlib version, notebooks executed in parallel,
+buttons for the repository a build is for, no script included twice (the browser would
+log an error), and the "Try the networks" page: HTML only, with the networks that
+`make train` trained, and its script and style on that page alone."""
 
-import importlib.util
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
-
-# MathJax 3, as shipped by the pip package sphinx-mathjax-offline.
-MATHJAX = (
-    Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent
-    / "static"
-    / "mathjax"
-)
-
-
-def _use_local_mathjax(app, config):
-    """Math renders offline: the page loads MathJax from _static/mathjax, not from a CDN."""
-    config.mathjax_path = "mathjax/tex-chtml.js"
 
 
 def _set_repository(app, config):
@@ -64,13 +52,6 @@ def _execute_in_parallel(app):
         executor.run_and_cache(timeout=config.execution_timeout)
 
 
-def _copy_mathjax(app, exception):
-    if exception is None and app.builder.format == "html":
-        shutil.copytree(
-            MATHJAX, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True
-        )
-
-
 # The drawing page runs in the browser: the PDF leaves it out.
 TRY_PAGE = "book/try"
 TRY_DATA = "try-networks-weights.js"
@@ -95,8 +76,7 @@ def _export_networks(app, exception):
 
 def _fix_page_context(app, pagename, templatename, context, doctree):
     """sphinx-thebe can register its inline configuration twice, which the browser rejects
-    ("THEBE_JS_URL has already been declared"): keep the first copy of every script.
-    The theme's script also rejects an empty colour mode: start in light mode."""
+    ("THEBE_JS_URL has already been declared"): keep the first copy of every script."""
     seen, unique = set(), []
     for script in context.get("script_files", []):
         # Inline scripts come with filename None or "": the same script either way.
@@ -108,7 +88,6 @@ def _fix_page_context(app, pagename, templatename, context, doctree):
             seen.add(key)
             unique.append(script)
     context["script_files"] = unique
-    context["default_mode"] = context.get("default_mode") or "light"
 
 
 def _add_try_scripts(app, pagename, templatename, context, doctree):
@@ -120,7 +99,6 @@ def _add_try_scripts(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
-    app.connect("config-inited", _use_local_mathjax)
     app.connect("config-inited", _set_repository)
     app.connect("config-inited", _use_execution_cache)
     app.connect("builder-inited", _leave_out_of_pdf)
@@ -129,6 +107,5 @@ def setup(app):
     app.connect(
         "html-page-context", _fix_page_context, priority=900
     )  # after the others
-    app.connect("build-finished", _copy_mathjax)
     app.connect("build-finished", _export_networks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,97 @@
+"""The pieces of hwlib.train's classifier loop, each against what it must do."""
+
+import math
+
+import numpy as np
+import pytest
+
+from hwlib import train
+from hwlib.train import Recipe, epoch_batches, learning_rate
+
+
+def test_the_rate_is_constant_or_falls_along_a_half_cosine():
+    flat = Recipe(hidden=4, epochs=10, batch_size=2, lr=0.2)
+    assert [learning_rate(flat, e) for e in (0, 5, 9)] == [0.2, 0.2, 0.2]
+    cosine = Recipe(hidden=4, epochs=10, batch_size=2, lr=0.2, anneal=True)
+    assert learning_rate(cosine, 0) == 0.2
+    assert learning_rate(cosine, 5) == pytest.approx(0.1)  # half way: half the rate
+    assert learning_rate(cosine, 9) == pytest.approx(
+        0.1 * (1 + math.cos(0.9 * math.pi))
+    )
+    rates = [learning_rate(cosine, e) for e in range(10)]
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+
+
+def data(n=20, side=32, seed=0):
+    """n random images, image i of class i (so a label names its image)."""
+    x = np.random.default_rng(seed).random((n, side * side)).astype(np.float32)
+    return x, np.eye(n, dtype=np.float32)
+
+
+def rows_of(batches):
+    xs = np.vstack([xb for xb, _ in batches])
+    return xs, np.vstack([yb for _, yb in batches]).argmax(axis=1)
+
+
+@pytest.mark.parametrize("reshuffle", [False, True])
+def test_the_handouts_batches_cover_every_image_once_per_epoch(reshuffle):
+    x, y = data()
+    recipe = Recipe(hidden=4, epochs=3, batch_size=6, lr=0.1, reshuffle=reshuffle)
+    batches_of = epoch_batches(x, y, recipe, np.random.default_rng(0))
+    epochs = [batches_of(e) for e in range(3)]
+    for batches in epochs:
+        xs, labels = rows_of(batches)
+        assert sorted(labels) == list(range(len(x)))
+        np.testing.assert_array_equal(xs, x[labels])
+        assert [len(xb) for xb, _ in batches] == [6, 6, 6, 2]
+    same = rows_of(epochs[0])[1].tolist() == rows_of(epochs[1])[1].tolist()
+    assert same != reshuffle  # drawn once, or anew every epoch
+
+
+def test_shifted_images_keep_their_labels_and_move_by_at_most_shift():
+    x, y = data()
+    recipe = Recipe(hidden=4, epochs=2, batch_size=8, lr=0.1, shift=2)
+    batches_of = epoch_batches(x, y, recipe, np.random.default_rng(1))
+    padded = train.pad_images(x, 2)
+    offsets = set()
+    for epoch in range(2):
+        xs, labels = rows_of(batches_of(epoch))
+        assert sorted(labels) == list(range(len(x)))
+        for row, label in zip(xs, labels):
+            image = row.reshape(32, 32)
+            found = [
+                (dy, dx)
+                for dy in range(5)
+                for dx in range(5)
+                if np.array_equal(padded[label, dy : dy + 32, dx : dx + 32], image)
+            ]
+            assert found, label  # its own image, moved within the margin
+            offsets.update(found)
+    assert len(offsets) > 1
+
+
+def test_copies_are_drawn_with_their_labels_and_paper_at_zero_shifts_the_inputs():
+    x, y = data(n=30)
+    recipe = Recipe(
+        hidden=4, epochs=1, batch_size=10, lr=0.1, copies=2, paper_at_zero=True
+    )
+    xs, labels = rows_of(epoch_batches(x, y, recipe, np.random.default_rng(2))(0))
+    assert len(xs) == len(x) and xs.max() <= 0 and xs.min() >= -1  # x - 1
+    # Drawn from the originals and two copies: an image that is an original carries
+    # that original's label, and the others are copies.
+    originals = {row.tobytes(): i for i, row in enumerate(x - np.float32(1))}
+    found = [originals.get(row.tobytes()) for row in xs]
+    assert [i for i in found if i is not None] == [
+        label for i, label in zip(found, labels) if i is not None
+    ]
+    assert 0 < sum(i is not None for i in found) < len(x)
+
+
+def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are():
+    x, _ = data(n=5)
+    recipe = Recipe(hidden=3, epochs=1, batch_size=5, lr=0.1, paper_at_zero=True)
+    params = train.init_classifier(x.shape[1], 3, 5, seed=0)
+    params["blayer1"] += 0.3
+    before = train.classifier_probs(params, x - 1)
+    after = train.classifier_probs(train.fold_paper(dict(params), recipe), x)
+    np.testing.assert_allclose(after, before, rtol=1e-4)
