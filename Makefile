@@ -38,7 +38,7 @@ book: train
 test: $(READY)
 	cache=$${HW5_TEST_CACHE:-$$(mktemp -d)}; \
 	HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m hwlib train && \
-	$(RUN_ENV) HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m pytest -rs --nbval \
+	$(RUN_ENV) HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m pytest -rs --durations=10 --nbval \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider; \
 	status=$$?; [ -n "$$HW5_TEST_CACHE" ] || rm -rf "$$cache"; exit $$status
 
