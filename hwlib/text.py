@@ -313,8 +313,9 @@ def decode_word(probs, sure=0.9):
     the two: the product over its characters of the letters' total probability, against
     that of the digits'. Each character takes its most probable class of that kind,
     unless the network is sure (probability above sure) of a class of the other kind:
-    one ambiguous glyph then cannot turn a clear letter into a digit. This fixes O/0,
-    I/1, S/5, Z/2 and B/8 inside words and numbers. A word of one character can only be
+    one ambiguous glyph then cannot turn a clear letter into a digit. So the rest of a
+    word decides between O/0, I/1, S/5, Z/2 and B/8; a word most of whose characters
+    are unsure can still be read as the wrong kind. A word of one character can only be
     a digit, A or I: the other letters are ruled out first (6 is not read as G).
     """
     if len(probs) == 1:
