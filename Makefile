@@ -34,11 +34,13 @@ book: train
 
 ## make test: unit tests, real-data tests (when HW5_REAL_DATA is set), the builds, and nbval
 ## over every notebook, with networks trained once into a temporary folder (HW5_TEST_CACHE
-## names a folder to keep them in instead)
+## names a folder to keep them in instead); one pytest worker per core, each notebook's
+## cells and each test module on one worker (--dist loadscope)
 test: $(READY)
 	cache=$${HW5_TEST_CACHE:-$$(mktemp -d)}; \
 	HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m hwlib train && \
-	$(RUN_ENV) HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m pytest -rs --durations=10 --nbval \
+	$(RUN_ENV) HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m pytest -rs --durations=10 \
+	  -n auto --dist loadscope --nbval \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider; \
 	status=$$?; [ -n "$$HW5_TEST_CACHE" ] || rm -rf "$$cache"; exit $$status
 
@@ -65,14 +67,15 @@ pdf: train
 data: $(READY)
 	$(PY) -m hwlib fetch
 
-## make notebooks: re-execute the notebooks in place on the built-in data (the stored outputs);
-## printed lines are merged into one output per cell, however the kernel flushed them
+## make notebooks: re-execute the notebooks in place on the built-in data (the stored outputs),
+## one per core at a time; printed lines are merged into one output per cell, however the
+## kernel flushed them
 notebooks: $(READY)
 	HW5_DATA=builtin $(PY) -m hwlib train
-	cd notebooks && for nb in $(notdir $(NOTEBOOKS)); do \
-	  $(RUN_ENV) HW5_DATA=builtin ../$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False \
-	    --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor $$nb || exit 1; done
+	cd notebooks && printf '%s\n' $(notdir $(NOTEBOOKS)) | xargs -P "$$(nproc)" -I NB \
+	  env $(RUN_ENV) HW5_DATA=builtin ../$(PY) -m jupyter nbconvert --to notebook --execute \
+	    --inplace --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False \
+	    --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor NB
 
 ## make bench: training speed, the handout's float64 code against hwlib (set HW5_DATA to choose the data;
 ## BENCH_ARGS replaces the default --repeat 3, for example BENCH_ARGS=q3)
