@@ -14,11 +14,12 @@ BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep
 
 .PHONY: book train test check lab pdf data notebooks bench lint lock clean
 
-# The exact versions of requirements.lock, generated from requirements.txt by make lock.
+# The exact versions of requirements.lock, generated from requirements.txt by make lock;
+# --no-compile halves the install: Python compiles each module when it is first imported.
 $(READY): requirements.lock pyproject.toml book/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-compile -r requirements.lock
 	mkdir -p $(VENV)/etc/ipython && cp book/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@
 

@@ -65,7 +65,7 @@ def test_pip_install_alone_gives_a_working_command_line(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     pip = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", str(source)],
+        [python, "-m", "pip", "install", "--quiet", "--no-compile", str(source)],
         capture_output=True,
         text=True,
     )
