@@ -4,11 +4,13 @@ one BLAS thread) measured in the same run.
 
 The repository's HEAD is cloned into a temporary folder and built there with an empty
 network cache and no _build, using this project's .venv (so no install is timed). The
-data is the configured one (HW5_DATA, as for the book).
+data is the configured one (HW5_DATA, as for the book). With --busy N, N CPU-bound
+processes run beside everything, the reference training included.
 
-Usage: python benchmarks/bench_build.py
+Usage: python benchmarks/bench_build.py [--busy N]
 """
 
+import argparse
 import os
 import subprocess
 import sys
@@ -51,6 +53,22 @@ def make_book(clone):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--busy", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+    busy = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(args.busy)
+    ]
+    try:
+        measure()
+    finally:
+        for process in busy:
+            process.kill()
+
+
+def measure():
+    """Print the reference training's time, and the first and second builds'."""
     print(data.data_source().describe())
     reference = q31_seconds()
     print(f"one training of the Q3.1 network (best of 3): {reference:.1f} s")

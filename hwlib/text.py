@@ -78,31 +78,39 @@ def merge_pieces(boxes, typical):
     Two boxes are pieces of one character when they are less than a quarter of a
     typical character apart in y, and overlap in x by more than half the narrower one's
     width, or at all if one of them is small (under half a typical character: a bar
-    or a hook that the pen left apart from the rest, such as the top of a 5).
+    or a hook that the pen left apart from the rest, such as the top of a 5). A merged
+    box is checked again against all the others, since it may now meet more; a box
+    that meets none is final. That is quadratic in the number of boxes.
     """
     boxes = [list(b) for b in boxes]
     i = 0
     while i < len(boxes):
-        for j in range(len(boxes)):
-            a, b = boxes[i], boxes[j]
-            overlap_x = min(a[3], b[3]) - max(a[1], b[1])
-            gap_y = max(a[0], b[0]) - min(a[2], b[2])
-            narrower = min(a[3] - a[1], b[3] - b[1])
-            small = min(max(a[2] - a[0], a[3] - a[1]), max(b[2] - b[0], b[3] - b[1]))
-            overlapping = overlap_x > (0 if small < 0.5 * typical else 0.5 * narrower)
-            if j != i and overlapping and gap_y < 0.25 * typical:
-                boxes[i] = [
-                    min(a[0], b[0]),
-                    min(a[1], b[1]),
-                    max(a[2], b[2]),
-                    max(a[3], b[3]),
-                ]
-                del boxes[j]
-                i = 0  # the grown box may now meet others
-                break
-        else:
+        j = next(
+            (
+                j
+                for j, other in enumerate(boxes)
+                if j != i and one_character(boxes[i], other, typical)
+            ),
+            None,
+        )
+        if j is None:
             i += 1
+            continue
+        a, b = boxes[i], boxes.pop(j)
+        i -= j < i  # box i moved up one place
+        boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
     return boxes
+
+
+def one_character(a, b, typical):
+    """Whether boxes a and b ([y1, x1, y2, x2]) are pieces of one character (see
+    merge_pieces)."""
+    overlap_x = min(a[3], b[3]) - max(a[1], b[1])
+    gap_y = max(a[0], b[0]) - min(a[2], b[2])
+    narrower = min(a[3] - a[1], b[3] - b[1])
+    small = min(max(a[2] - a[0], a[3] - a[1]), max(b[2] - b[0], b[3] - b[1]))
+    overlapping = overlap_x > (0 if small < 0.5 * typical else 0.5 * narrower)
+    return overlapping and gap_y < 0.25 * typical
 
 
 def ink_map(gray):
@@ -148,6 +156,43 @@ def group_lines(bboxes):
         lines.setdefault(root(i), []).append(i)
     lines = [sorted(idx, key=lambda i: boxes[i, 1]) for idx in lines.values()]
     return sorted(lines, key=lambda idx: np.median(boxes[idx, 0] + boxes[idx, 2]))
+
+
+def absorb_strays(lines):
+    """Lines of boxes (group_lines' lines, as boxes), with no line that is only a stray:
+    one piece less than half the page's median character height tall.
+
+    A stray that overlaps the column of a character less than a median height away
+    (the detached stroke of a 4, say) joins that character's box, the nearest in y;
+    else one that lies within another line's vertical span (a dot) is dropped.
+    """
+    heights = [b[2] - b[0] for line in lines for b in line]
+    if not heights:
+        return lines
+    typical = np.median(heights)
+    lines = [[list(b) for b in line] for line in lines]
+
+    def is_stray(line):
+        return len(line) == 1 and line[0][2] - line[0][0] < 0.5 * typical
+
+    kept = [line for line in lines if not is_stray(line)]
+    for ((y1, x1, y2, x2),) in filter(is_stray, lines):
+        column = [
+            b
+            for line in kept
+            for b in line
+            if min(x2, b[3]) > max(x1, b[1]) and max(b[0] - y2, y1 - b[2]) < typical
+        ]
+        within = any(
+            min(b[0] for b in line) <= (y1 + y2) / 2 <= max(b[2] for b in line)
+            for line in kept
+        )
+        if column:
+            b = min(column, key=lambda b: max(b[0] - y2, y1 - b[2]))
+            b[:] = [min(b[0], y1), min(b[1], x1), max(b[2], y2), max(b[3], x2)]
+        elif not within:
+            kept.append([[y1, x1, y2, x2]])
+    return sorted(kept, key=lambda line: np.median([b[0] + b[2] for b in line]))
 
 
 def word_breaks(lines):
@@ -284,7 +329,7 @@ def read_text(image, params, style):
     """Read the handwriting in image with the classifier params; crops framed like
     style."""
     bboxes, bw = findLetters(image)
-    lines = [[bboxes[i] for i in line] for line in group_lines(bboxes)]
+    lines = absorb_strays([[bboxes[i] for i in line] for line in group_lines(bboxes)])
     breaks = word_breaks(lines)
     text, crops = [], []
     for line, spaces in zip(lines, breaks):

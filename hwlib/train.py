@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .conv import cnn_probs, cnn_step, init_cnn
 from .nn import (
     backwards,
     compute_loss_and_acc,
@@ -46,12 +47,15 @@ def momentum_update(params, lr, momentum):
         params[name] += M
 
 
-def init_classifier(in_size, hidden, classes, seed, dtype=np.float32):
+def init_classifier(in_size, hidden, classes, seed, dtype=np.float32, conv=()):
     """The Q2/Q3 network in_size -> hidden (sigmoid) -> classes (softmax), Xavier's.
 
     hidden is one width (Q3.1: layer1, output), or a list of widths for several sigmoid
-    layers (layer1, layer2, ..., output).
+    layers (layer1, layer2, ..., output). With conv, the channels of convolution
+    stages, it is the convolutional reader of hwlib.conv instead (in_size 1024).
     """
+    if conv:
+        return init_cnn(conv, hidden, classes, seed, dtype)
     rng = np.random.default_rng(seed)
     params = {}
     sizes = [in_size, *np.atleast_1d(hidden).tolist(), classes]
@@ -69,6 +73,8 @@ def hidden_layers(params):
 
 def classifier_probs(params, x):
     """Forward pass of the classifier: the class probabilities of every row of x."""
+    if "Wconv1" in params:
+        return cnn_probs(params, x)
     for name in hidden_layers(params):
         x = forward(x, params, name, sigmoid)
     return forward(x, params, "output", softmax)
@@ -79,6 +85,8 @@ def classifier_step(params, xb, yb):
 
     xb: N x in, yb: N x classes one-hot. Returns (loss, accuracy) of the batch.
     """
+    if "Wconv1" in params:
+        return cnn_step(params, xb, yb)
     probs = classifier_probs(params, xb)
     loss, acc = compute_loss_and_acc(yb, probs)
     delta = backwards(probs - yb, params, "output", linear_deriv)
@@ -111,6 +119,7 @@ class Recipe:
     shift: int = 0  # every epoch, each image moved by up to shift pixels in x and y
     copies: int = 0  # distorted copies of the training set (see distort)
     paper_at_zero: bool = False  # train on x - 1: only the ink drives the first layer
+    conv: tuple = ()  # channels of 5x5 convolution stages: the convolutional reader
     seed: int = 0
 
 
@@ -124,7 +133,9 @@ def train_classifier(x, y, valid, recipe, log_every=0, progress=None):
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
-    params = init_classifier(x.shape[1], recipe.hidden, y.shape[1], recipe.seed)
+    params = init_classifier(
+        x.shape[1], recipe.hidden, y.shape[1], recipe.seed, conv=recipe.conv
+    )
     batches_of = epoch_batches(x, y, recipe, np.random.default_rng(recipe.seed + 1))
     if valid is not None:  # as the network sees its training images (epoch_batches)
         paper = np.float32(recipe.paper_at_zero)
@@ -219,9 +230,12 @@ def epoch_line(history, epoch):
 
 def fold_paper(params, recipe):
     """params trained on x - 1 (paper_at_zero) turned into params that take the images
-    as they are: (x - 1) W + b = x W + (b - the column sums of W)."""
+    as they are: (x - 1) W + b = x W + (b - the column sums of W); a convolution's
+    kernel lies wholly on the image, so its b loses its kernel's sums likewise."""
     if recipe.paper_at_zero:
-        params["blayer1"] -= params["Wlayer1"].sum(axis=0, dtype=np.float64)
+        first = "conv1" if recipe.conv else "layer1"
+        W = params["W" + first]
+        params["b" + first] -= W.reshape(-1, W.shape[-1]).sum(axis=0, dtype=np.float64)
     return params
 
 

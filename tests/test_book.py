@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -68,17 +67,11 @@ def glued(notebook, key):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """make book into a temporary folder, with a CPU-bound process running beside it all
-    the time, and the other test worker's tests: the build must not depend on an idle
-    machine. Returns its _build."""
+    """make book into a temporary folder, beside the other test worker's tests: the
+    build must not depend on an idle machine (benchmarks/bench_build.py --busy times it
+    beside two CPU-bound processes). Returns its _build."""
     out = tmp_path_factory.mktemp("book")
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])]
-    try:
-        make("book", out, HW5_REPOSITORY_URL=SAMPLE_REPOSITORY)
-    finally:
-        for process in hogs:
-            process.kill()
-            process.wait()
+    make("book", out, HW5_REPOSITORY_URL=SAMPLE_REPOSITORY)
     return out / "_build"
 
 

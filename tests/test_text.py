@@ -4,12 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from hwlib import data, text
+from hwlib import data, pages, text
 from hwlib.text import (
+    absorb_strays,
     decode_word,
     edit_distance,
     findLetters,
     group_lines,
+    merge_pieces,
+    one_character,
     prepare_crop,
     same_spaces,
     word_breaks,
@@ -59,6 +62,38 @@ def test_finds_each_character_and_drops_specks():
     assert bw[60, 50] == 1.0 and bw[10, 10] == 0.0  # white ink on black
 
 
+def test_merge_pieces_joins_the_pieces_of_a_character_and_no_neighbours():
+    bar, stem = [10, 10, 14, 40], [15, 23, 50, 27]  # a T drawn in two strokes
+    hook = [2, 62, 8, 72]  # the top of a 5, apart from its body
+    five = [10, 58, 50, 80]
+    neighbour = [10, 85, 50, 110]  # the next character, 5 pixels on
+    boxes = merge_pieces([bar, neighbour, stem, five, hook], typical=40)
+    assert sorted(boxes) == [[2, 58, 50, 80], [10, 10, 50, 40], neighbour]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_pieces_ends_with_no_two_pieces_of_one_character(seed):
+    rng = np.random.default_rng(seed)
+    y, x = rng.integers(0, 200, (2, 40))
+    h, w = rng.integers(3, 40, (2, 40))
+    pieces = np.stack([y, x, y + h, x + w], axis=1).tolist()
+    boxes = merge_pieces(pieces, typical=30)
+    inside = [
+        [
+            k
+            for k, b in enumerate(boxes)
+            if all(np.less_equal(b[:2], p[:2])) and all(np.less_equal(p[2:], b[2:]))
+        ]
+        for p in pieces
+    ]
+    assert all(len(k) >= 1 for k in inside)  # every piece is in a box
+    for k, b in enumerate(boxes):  # each box is the union of its pieces
+        mine = np.array([p for p, ks in zip(pieces, inside) if k in ks])
+        assert b == [*mine[:, :2].min(axis=0), *mine[:, 2:].max(axis=0)]
+    for i, a in enumerate(boxes):
+        assert not any(one_character(a, b, 30) for b in boxes[i + 1 :])
+
+
 def test_accepts_any_image_type():
     gray = page_with_blocks([[50, 40, 90, 60], [50, 80, 90, 105]])
     rgb = np.stack([gray] * 3, axis=2)
@@ -101,6 +136,46 @@ def test_lines_that_slope_and_characters_of_different_heights():
     for line in lines:  # left to right
         xs = [boxes[order[i]][1] for i in line]
         assert xs == sorted(xs)
+
+
+def composed_page(lines, seed=0):
+    """A photo of lines written with the built-in test split's images."""
+    x, y = data.builtin_nist36("test")
+    labels = y.argmax(axis=1)
+    rng = np.random.default_rng(seed)
+
+    def next_image(char):
+        k = rng.choice(np.flatnonzero(labels == data.CLASSES.index(char)))
+        return 1.0 - x[k].reshape(32, 32).T
+
+    return pages.compose_page(lines, next_image, rng)
+
+
+def test_a_detached_stroke_joins_its_character_not_a_line_of_its_own():
+    page = composed_page(["HELLO THERE", "GOOD DAY"]).copy()
+    boxes = findLetters(page)[0]
+    assert len(group_lines(boxes)) == 2
+    h = int(np.median([b[2] - b[0] for b in boxes]))
+    y1, x1, y2, x2 = max(boxes, key=lambda b: b[0])  # a character of the last line
+    top, bottom = y2 + h * 35 // 100, y2 + h * 80 // 100
+    page[top:bottom, x1 + 2 : x1 + 8] = 30  # a stroke below it, as a 4's can be
+
+    boxes = findLetters(page)[0]
+    pieces = [[boxes[i] for i in line] for line in group_lines(boxes)]
+    assert len(pieces) == 3  # without absorb_strays, the stroke is a line
+    lines = absorb_strays(pieces)
+    assert [len(line) for line in lines] == [10, 7]
+    grown = [b for b in lines[1] if b[1] <= x1 + 2 < b[3] and b[0] < y2]
+    assert len(grown) == 1 and grown[0][2] >= bottom - 3
+
+
+def test_a_stray_within_a_line_is_dropped_and_one_far_from_text_kept():
+    line = [[100, 40 * k, 140, 40 * k + 30] for k in range(5)]
+    dot = [[130, 400, 136, 406]]  # in the line's span, past its end, in no column
+    far = [[300, 10, 315, 25]]  # far below: its own line
+    assert absorb_strays([line, dot]) == [line]
+    assert absorb_strays([line, far]) == [line, far]
+    assert absorb_strays([]) == []
 
 
 def test_word_breaks_follow_the_gaps_relative_to_the_page():

@@ -87,11 +87,13 @@ def test_copies_are_drawn_with_their_labels_and_paper_at_zero_shifts_the_inputs(
     assert 0 < sum(i is not None for i in found) < len(x)
 
 
-def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are():
+@pytest.mark.parametrize("conv", [(), (2, 3)])
+def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are(conv):
     x, _ = data(n=5)
-    recipe = Recipe(hidden=3, epochs=1, batch_size=5, lr=0.1, paper_at_zero=True)
-    params = train.init_classifier(x.shape[1], 3, 5, seed=0)
-    params["blayer1"] += 0.3
+    recipe = Recipe(3, 1, 5, 0.1, paper_at_zero=True, conv=conv)
+    params = train.init_classifier(x.shape[1], 3, 5, seed=0, conv=conv)
+    first = "bconv1" if conv else "blayer1"
+    params[first] += 0.3
     before = train.classifier_probs(params, x - 1)
     after = train.classifier_probs(train.fold_paper(dict(params), recipe), x)
     np.testing.assert_allclose(after, before, rtol=1e-4)
