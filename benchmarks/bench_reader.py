@@ -1,17 +1,22 @@
 """How well and how fast Q5's reader reads, with both networks, over several training seeds.
 
-For each network (Q3.1 and the reading network) and each training seed, trained on the
+For each network (Q3.1, the reading network and the convolutional reader) and each
+training seed, trained on the
 configured data (HW5_DATA, as for the book): its test accuracy and training time, and
 the character accuracy, line count and word spacing of every page it reads. The pages
 are the course photos (from a folder given with --photos, such as the folder with
 images/ that HW5_REAL_DATA names), the four composed default photos, and more pages
 composed here, with texts that mix words and numbers, which the reader was never tuned
-on. Last, the time and peak memory of `python -m hwlib read` on a blank 9000x7000 photo.
+on. Where the tesseract command is installed, its reading of the same pages, scored the
+same way, for comparison (it is no dependency of the project). Last, the time and peak
+memory of `python -m hwlib read` on a blank 9000x7000 photo.
 
 Usage: python benchmarks/bench_reader.py [--photos FOLDER] [--seeds 0 1 2]
 """
 
 import argparse
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,6 +70,32 @@ def print_scores(title, scores):
     )
 
 
+def tesseract_pages(photos):
+    """{name: (character accuracy, lines right, spaces right or None)} of Tesseract's
+    reading of each page (one block of text, --psm 6), capitals and digits kept, and
+    seconds per page."""
+    start, scores = time.perf_counter(), {}
+    with tempfile.TemporaryDirectory() as folder:
+        for photo in photos:
+            path = Path(folder) / "page.png"
+            Image.fromarray(photo.image).save(path)
+            out = subprocess.run(
+                ["tesseract", str(path), "-", "--psm", "6"],
+                capture_output=True,
+                text=True,
+            ).stdout
+            lines = [
+                re.sub(r"[^A-Z0-9 ]", "", line.upper()) for line in out.splitlines()
+            ]
+            lines = [" ".join(line.split()) for line in lines if line.strip()]
+            acc, lines_right, spaces = text.score(lines, photo.lines)
+            spaces_right = (
+                spaces == len(photo.lines) if photo.spaces_meaningful else None
+            )
+            scores[photo.name] = (acc, lines_right, spaces_right)
+    return scores, (time.perf_counter() - start) / len(photos)
+
+
 def large_photo():
     """Seconds and peak memory (MB) of python -m hwlib read on a blank 9000x7000 JPEG."""
     with tempfile.TemporaryDirectory() as folder:
@@ -103,7 +134,20 @@ def main():
             "course": data.load_photos(data.Source("course", args.photos)),
             **page_sets,
         }
-    recipes = {"Q3.1": models.NIST36_RECIPE, "reader": models.READER_RECIPE}
+    if shutil.which("tesseract"):
+        version = subprocess.run(
+            ["tesseract", "--version"], capture_output=True, text=True
+        ).stdout.split("\n")[0]
+        print(f"\n{version}, for comparison:")
+        for name, photos in page_sets.items():
+            scores, per_page = tesseract_pages(photos)
+            print_scores(name, scores)
+            print(f"{'':13}{per_page:.2f} s per page")
+    recipes = {
+        "Q3.1": models.NIST36_RECIPE,
+        "reader": models.READER_RECIPE,
+        "CNN": models.CNN_RECIPE,
+    }
     for network, recipe in recipes.items():
         print(f"\n{network}: {recipe}")
         for seed in args.seeds:

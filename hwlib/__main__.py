@@ -39,7 +39,8 @@ def main(argv=None):
         "--network",
         choices=list(models.READERS),
         default="reader",
-        help="the reading network of Q3 (default), or the handout's Q3.1 network",
+        help="the reading network of Q3 (default), the handout's Q3.1 network, or the "
+        "convolutional reader",
     )
     args = parser.parse_args(argv)
     try:

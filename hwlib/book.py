@@ -49,11 +49,11 @@ def browser_networks(source=None):
     test = data.load_nist36("test", source)
     networks = {}
     titles = {"q3.1": "Q3.1 network", "reader": "reading network"}
-    for name, classifier in models.READERS.items():
-        params, _ = classifier(source, allow_training=False)
+    for name, title in titles.items():  # fully connected: the page has no convolution
+        params, _ = models.READERS[name](source, allow_training=False)
         names = train.hidden_layers(params) + ["output"]
         networks[name] = {
-            "title": titles[name],
+            "title": title,
             "sizes": [params["Wlayer1"].shape[0]]
             + [params["W" + n].shape[1] for n in names],
             "test_accuracy": float(train.evaluate_classifier(params, *test)[1]),

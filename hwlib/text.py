@@ -349,23 +349,31 @@ def read_text(image, params, style):
 
 # A word of one character is a digit or one of the one-letter English words.
 ONE_CHARACTER_WORDS = np.array([c.isdigit() or c in "AI" for c in CLASSES])
+# The letters and digits that NIST's writers draw alike: only the word decides them.
+LOOKALIKES = {"O": "0", "I": "1", "S": "5", "Z": "2"}
+LOOK_ALIKE = np.array([c in LOOKALIKES or c in LOOKALIKES.values() for c in CLASSES])
+# A word of several characters is letters unless its glyphs make digits this many times
+# likelier: "IS", whose both glyphs could be digits, is read as a word, not as 15.
+LETTER_ODDS = 3.0
 
 
 def decode_word(probs, sure=0.9):
     """The classes of one word's characters, read as letters or digits.
 
-    Words on a page are mostly words or numbers, so the word's kind is the likelier of
-    the two: the product over its characters of the letters' total probability, against
-    that of the digits'. Each character takes its most probable class of that kind,
-    unless the network is sure (probability above sure) of a class of the other kind:
-    one ambiguous glyph then cannot turn a clear letter into a digit. So the rest of a
-    word decides between O/0, I/1, S/5, Z/2 and B/8; a word most of whose characters
-    are unsure can still be read as the wrong kind. A word of one character can only be
+    The whole word decides its kind: the product over its characters of the letters'
+    total probability, against that of the digits', with odds of LETTER_ODDS for
+    letters in a word of several characters. Each character takes its most probable
+    class of that kind, unless the network is sure (probability above sure) of a class
+    of the other kind that is not one of the LOOKALIKES (221B keeps its B; TO is not
+    read T0, however sure the network is of the 0). A word of one character can only be
     a digit, A or I: the other letters are ruled out first (6 is not read as G).
     """
     if len(probs) == 1:
         probs = probs * ONE_CHARACTER_WORDS
-    letters = np.log(probs[:, :26].sum(axis=1) + 1e-12).sum()
+        odds = 1.0
+    else:
+        odds = LETTER_ODDS
+    letters = np.log(probs[:, :26].sum(axis=1) + 1e-12).sum() + np.log(odds)
     digits = np.log(probs[:, 26:].sum(axis=1) + 1e-12).sum()
     kind = (
         probs[:, :26].argmax(axis=1)
@@ -373,7 +381,7 @@ def decode_word(probs, sure=0.9):
         else 26 + probs[:, 26:].argmax(axis=1)
     )
     best = probs.argmax(axis=1)
-    return np.where(probs.max(axis=1) > sure, best, kind)
+    return np.where((probs.max(axis=1) > sure) & ~LOOK_ALIKE[best], best, kind)
 
 
 def align(want, got):

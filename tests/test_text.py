@@ -209,6 +209,18 @@ def test_decode_word_reads_whole_words_as_letters_or_digits():
     assert "".join(data.CLASSES[k] for k in decode_word(word)) == "TOD"
     number = probs({"1": 0.8}, {"Z": 0.5, "2": 0.4}, {"3": 0.9})
     assert "".join(data.CLASSES[k] for k in decode_word(number)) == "123"
+
+    def read(*pairs):
+        return "".join(data.CLASSES[k] for k in decode_word(probs(*pairs)))
+
+    # Two look-alike glyphs, each a little likelier a digit: a word, not a number.
+    assert read({"1": 0.55, "I": 0.44}, {"5": 0.5, "S": 0.45}) == "IS"
+    assert read({"1": 0.9, "I": 0.05}, {"5": 0.9, "S": 0.05}) == "15"  # clearly digits
+    # However sure the network is of a 0, the word decides a look-alike...
+    assert read({"T": 0.9}, {"0": 0.97, "O": 0.02}) == "TO"
+    assert read({"O": 0.6, "0": 0.35}, {"N": 0.9}) == "ON"
+    # ... but not a glyph that no digit looks like.
+    assert read({"2": 0.9}, {"2": 0.9}, {"1": 0.8}, {"B": 0.97, "8": 0.02}) == "221B"
     # A word of one character is a digit, A or I, even when another letter leads.
     for spec, read in [
         ({"G": 0.95, "6": 0.04}, "6"),
