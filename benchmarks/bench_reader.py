@@ -62,7 +62,7 @@ def print_scores(title, scores):
         for name, (_, lines, spaces) in scores.items()
     }
     cells = "  ".join(
-        f"{name[:10]:>10} {100 * acc:5.1f}{marks[name]}"
+        f"{name.removeprefix('composed_')[:10]:>10} {100 * acc:5.1f}{marks[name]}"
         for name, (acc, _, _) in scores.items()
     )
     print(

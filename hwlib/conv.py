@@ -3,8 +3,9 @@
 Images are N x H x W x C arrays (channels last). Like the dense layers of hwlib.nn, a
 layer keeps its parameters in ``params['W' + name]`` and ``params['b' + name]``, its
 forward cache in ``params['cache_' + name]`` and its gradients in
-``params['grad_W' + name]`` and ``params['grad_b' + name]``. Both layers are matrix
-products over sliding_window_view: no Python loop runs over pixels.
+``params['grad_W' + name]`` and ``params['grad_b' + name]``. Convolution is a matrix
+product over the image's windows (im2col, with sliding_window_view), pooling a maximum
+over strided views: no Python loop runs over pixels.
 """
 
 import numpy as np

@@ -72,7 +72,10 @@ PHOTO_TEXT = {
     ],
     "04_deep.jpg": ["DEEP LEARNING", "DEEPER LEARNING", "DEEPEST LEARNING"],
 }
-SPACES_MEANINGFUL = {"02_letters.jpg": False}
+# The composed default photos have names of their own, not the course photos' names.
+COMPOSED_NAMES = {name: f"composed_{name[3:-4]}.png" for name in PHOTO_TEXT}
+# A sheet of single characters: its spaces are not meaningful.
+SPACES_MEANINGFUL = {"02_letters.jpg": False, COMPOSED_NAMES["02_letters.jpg"]: False}
 PAGES_SEED = 0  # the composed default photos
 PHOTO_WORKING_SIZE = 1600  # longest side, in pixels, at which Q5 reads a photo
 
@@ -263,8 +266,10 @@ def load_photos(source=None):
     if source.kind == BUILTIN:
         test = builtin_nist36("test")
         return [
-            Photo(*p)
-            for p in compose_photos(PHOTO_TEXT, *test, CLASSES, seed=PAGES_SEED)
+            Photo(COMPOSED_NAMES[name], image, lines)
+            for name, image, lines in compose_photos(
+                PHOTO_TEXT, *test, CLASSES, seed=PAGES_SEED
+            )
         ]
     photos = []
     for name in PHOTO_SHA256:
@@ -284,6 +289,12 @@ def load_photos(source=None):
     return photos
 
 
+def working_scale(shape, working_size=PHOTO_WORKING_SIZE):
+    """The factor (at most 1) that brings an image of this shape (or PIL size) to
+    working_size pixels on its longest side."""
+    return min(1.0, working_size / max(shape[:2]))
+
+
 def read_image(path, working_size=None):
     """An image file as an RGB uint8 array; a clear DataError if it is not an image.
 
@@ -301,8 +312,8 @@ def read_image(path, working_size=None):
         raise DataError(f"{path}: file not found")
     try:
         with Image.open(path) as im:
-            if working_size and max(im.size) > working_size:
-                ratio = working_size / max(im.size)
+            ratio = working_scale(im.size, working_size) if working_size else 1.0
+            if ratio < 1:
                 im.draft("RGB", (int(im.width * ratio) + 1, int(im.height * ratio) + 1))
                 factor = max(im.size) // working_size
                 if factor > 1:

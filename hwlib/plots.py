@@ -83,9 +83,22 @@ def confusion_matrix(true, predicted, classes=36):
 
 
 def plot_confusion(counts):
-    """The confusion matrix with A-Z, 0-9 on both axes: rows true, columns predicted."""
-    fig, ax = plt.subplots(figsize=(8, 8))
-    ax.imshow(counts, cmap="Blues")
+    """The confusion matrix with A-Z, 0-9 on both axes: rows true, columns predicted;
+    every cell that is not 0 prints its count, and a colour bar gives the scale."""
+    fig, ax = plt.subplots(figsize=(9, 8))
+    shown = ax.imshow(counts, cmap="Blues")
+    fig.colorbar(shown, ax=ax, shrink=0.8, pad=0.02, label="images")
+    for i, j in zip(*np.nonzero(counts)):
+        dark = counts[i, j] > 0.6 * counts.max()
+        ax.text(
+            j,
+            i,
+            counts[i, j],
+            ha="center",
+            va="center",
+            fontsize=5,
+            color="white" if dark else "black",
+        )
     ticks = np.arange(len(CLASSES))
     ax.set_xticks(ticks, list(CLASSES), fontsize=7)
     ax.set_yticks(ticks, list(CLASSES), fontsize=7)
@@ -93,6 +106,30 @@ def plot_confusion(counts):
     ax.set_ylabel("true class")
     fig.tight_layout()
     return fig
+
+
+def photo_axes(shapes, width=11):
+    """A figure with one axes per image of these shapes (H, W, ...), in their order:
+    an image at least 2.5 times as wide as tall gets a row of its own, the others share
+    rows two by two, so that none is drawn as a thin strip. Returns (fig, axes)."""
+    rows, pair = [], []
+    for k, (h, w) in enumerate(shape[:2] for shape in shapes):
+        if w >= 2.5 * h:
+            rows.append(([str(k), str(k)], h / w))
+        else:
+            pair.append((str(k), h / w))
+            if len(pair) == 2:
+                rows.append(([pair[0][0], pair[1][0]], max(pair[0][1], pair[1][1]) / 2))
+                pair = []
+    if pair:
+        rows.append(([pair[0][0], "."], pair[0][1] / 2))
+    heights = [ratio for _, ratio in rows]
+    fig, axes = plt.subplot_mosaic(
+        [names for names, _ in rows],
+        figsize=(width, width * sum(heights) + 0.4 * len(rows)),
+        height_ratios=heights,
+    )
+    return fig, [axes[str(k)] for k in range(len(shapes))]
 
 
 def draw_boxes(ax, image, boxes, color="red"):

@@ -10,7 +10,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label, regionprops
 from skimage.transform import rescale, resize
 
-from .data import CLASSES, PHOTO_WORKING_SIZE, load_nist36
+from .data import CLASSES, load_nist36, working_scale
 from .train import classifier_probs
 
 MIN_CONTRAST = 0.12  # ink must be at least this much darker than the paper around it
@@ -48,7 +48,7 @@ def findLetters(image):
     connected components, and drop those that are small next to the typical character.
     """
     gray = to_gray(image)
-    scale = min(1.0, PHOTO_WORKING_SIZE / max(gray.shape))
+    scale = working_scale(gray.shape)  # read_image may have decoded it near this
     small = rescale(gray, scale, anti_aliasing=True) if scale < 1 else gray
     ink = ink_map(small)
     level = max(threshold_otsu(ink), MIN_CONTRAST) if ink.max() > ink.min() else np.inf
@@ -77,7 +77,7 @@ def merge_pieces(boxes, typical):
 
     Two boxes are pieces of one character when they are less than a quarter of a
     typical character apart in y, and overlap in x by more than half the narrower one's
-    width, or at all if one of them is small (under half a typical character: a bar
+    width, or at all if one of them is less than half a typical character tall (a bar
     or a hook that the pen left apart from the rest, such as the top of a 5). A merged
     box is checked again against all the others, since it may now meet more; a box
     that meets none is final. That is quadratic in the number of boxes.
@@ -108,8 +108,8 @@ def one_character(a, b, typical):
     overlap_x = min(a[3], b[3]) - max(a[1], b[1])
     gap_y = max(a[0], b[0]) - min(a[2], b[2])
     narrower = min(a[3] - a[1], b[3] - b[1])
-    small = min(max(a[2] - a[0], a[3] - a[1]), max(b[2] - b[0], b[3] - b[1]))
-    overlapping = overlap_x > (0 if small < 0.5 * typical else 0.5 * narrower)
+    flat = min(a[2] - a[0], b[2] - b[0]) < 0.5 * typical
+    overlapping = overlap_x > (0 if flat else 0.5 * narrower)
     return overlapping and gap_y < 0.25 * typical
 
 

@@ -145,10 +145,16 @@ def test_the_builtin_set_equals_the_real_data_it_was_converted_from(real_data):
 
 def test_composed_photos_are_deterministic_and_carry_their_text():
     photos = data.load_photos(data.Source(data.BUILTIN))
-    assert [p.name for p in photos] == list(data.PHOTO_TEXT)
-    for p in photos:
+    assert [p.name for p in photos] == [
+        "composed_list.png",
+        "composed_letters.png",
+        "composed_haiku.png",
+        "composed_deep.png",
+    ]  # not the course photos' names
+    assert [p.spaces_meaningful for p in photos] == [True, False, True, True]
+    for p, lines in zip(photos, data.PHOTO_TEXT.values()):
         assert p.image.dtype == np.uint8 and p.image.ndim == 3 and p.image.shape[2] == 3
-        assert p.lines == data.PHOTO_TEXT[p.name]
+        assert p.lines == lines
         assert p.image.mean() > 150  # mostly paper
     again = data.load_photos(data.Source(data.BUILTIN))
     for a, b in zip(photos, again):

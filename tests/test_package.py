@@ -88,7 +88,7 @@ def test_pip_install_alone_gives_a_working_command_line(tmp_path):
     saved = hwlib_command("photos", "photos")
     assert saved.returncode == 0, saved.stderr
     # The reading network that make test trained (HW5_CACHE), loaded by the installed hwlib.
-    read = hwlib_command("read", "photos/04_deep.png")
+    read = hwlib_command("read", "photos/composed_deep.png")
     assert read.returncode == 0, read.stderr
     assert len(read.stdout.splitlines()) == 4  # the file's name and three lines
     where = subprocess.run(

@@ -69,6 +69,9 @@ def test_merge_pieces_joins_the_pieces_of_a_character_and_no_neighbours():
     neighbour = [10, 85, 50, 110]  # the next character, 5 pixels on
     boxes = merge_pieces([bar, neighbour, stem, five, hook], typical=40)
     assert sorted(boxes) == [[2, 58, 50, 80], [10, 10, 50, 40], neighbour]
+    # A long flat bar that overlaps its body by 6 pixels only (a 5 in the built-in set)
+    body, wide_bar = [422, 214, 458, 241], [418, 235, 429, 263]
+    assert merge_pieces([body, wide_bar], typical=40) == [[418, 214, 458, 263]]
 
 
 @pytest.mark.parametrize("seed", range(5))
