@@ -14,12 +14,15 @@ BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep
 
 .PHONY: book train test check lab pdf data notebooks bench lint lock clean
 
-# The exact versions of requirements.lock, generated from requirements.txt by make lock;
-# --no-compile halves the install: Python compiles each module when it is first imported.
+# The exact versions of requirements.lock, generated from requirements.txt by make lock.
+# The lock file lists every dependency, so pip need not resolve any (--no-deps; pip check
+# confirms that nothing is missing); --no-compile halves the install: Python compiles
+# each module when it is first imported.
 $(READY): requirements.lock pyproject.toml book/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -r requirements.lock
+	$(PY) -m pip install --quiet --no-compile --no-deps -r requirements.lock
+	$(PY) -m pip check
 	mkdir -p $(VENV)/etc/ipython && cp book/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@
 
