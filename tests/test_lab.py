@@ -92,26 +92,27 @@ class Lab:
                 self.process.wait()
 
 
-def test_make_lab_starts_jupyterlab_with_the_projects_kernel(tmp_path):
-    lab = Lab(tmp_path)
-    try:
-        with urllib.request.urlopen(
-            f"{lab.url}/api/kernelspecs?token={lab.token}"
-        ) as r:
-            specs = json.load(r)
-        with urllib.request.urlopen(f"{lab.url}/api/contents?token={lab.token}") as r:
-            listing = {item["name"] for item in json.load(r)["content"]}
-    finally:
-        lab.stop()
-    assert "python3" in specs["kernelspecs"]
-    assert "q2_network.ipynb" in listing  # it opens at notebooks/
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One make lab for this module's tests; it must end when stopped."""
+    lab = Lab(tmp_path_factory.mktemp("lab"))
+    yield lab
+    lab.stop()
     assert lab.process.returncode is not None
 
 
-def test_a_student_runs_the_q2_notebook_in_jupyterlab(tmp_path, browser, screenshots):
+def test_make_lab_starts_jupyterlab_with_the_projects_kernel(lab):
+    with urllib.request.urlopen(f"{lab.url}/api/kernelspecs?token={lab.token}") as r:
+        specs = json.load(r)
+    with urllib.request.urlopen(f"{lab.url}/api/contents?token={lab.token}") as r:
+        listing = {item["name"] for item in json.load(r)["content"]}
+    assert "python3" in specs["kernelspecs"]
+    assert "q2_network.ipynb" in listing  # it opens at notebooks/
+
+
+def test_a_student_runs_the_q2_notebook_in_jupyterlab(lab, browser, screenshots):
     """Open Q2 in JupyterLab in Chromium, run all its cells from the menu, and read the page.
     The screenshot is saved whatever happens, so that a failure can be seen."""
-    lab = Lab(tmp_path)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     screenshot = screenshots / "jupyterlab_q2.png"
     try:
@@ -142,4 +143,3 @@ def test_a_student_runs_the_q2_notebook_in_jupyterlab(tmp_path, browser, screens
     finally:
         page.screenshot(path=str(screenshot))
         page.close()
-        lab.stop()
