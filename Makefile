@@ -16,13 +16,15 @@ BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep
 
 # The exact versions of requirements.lock, generated from requirements.txt by make lock.
 # The lock file lists every dependency, so pip need not resolve any (--no-deps; pip check
-# confirms that nothing is missing); --no-compile halves the install: Python compiles
-# each module when it is first imported.
+# confirms that nothing is missing). The bytecode is compiled afterwards on every core
+# (pip would use one), and once: where PYTHONDONTWRITEBYTECODE is set, Python would
+# otherwise compile every module again in every process.
 $(READY): requirements.lock pyproject.toml book/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-compile --no-deps -r requirements.lock
 	$(PY) -m pip check
+	$(PY) -m compileall -q -j 0 $(VENV)/lib
 	mkdir -p $(VENV)/etc/ipython && cp book/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@
 
