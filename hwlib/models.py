@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import data, nn, train
+from . import conv, data, nn, train
 
 # The tuned Q3.1 recipe (see the Q3 notebook for why each choice).
 NIST36_RECIPE = train.Recipe(
@@ -122,11 +122,7 @@ def book_networks():
         ],
         ("Q3.1", "nist36", NIST36_RECIPE),
         *[
-            (
-                f"sweep: batch {b}, lr {r}",
-                "nist36",
-                replace(NIST36_RECIPE, batch_size=b, lr=r),
-            )
+            (f"sweep: batch {b}, lr {r}", "nist36", sweep_recipe(b, r))
             for b in SWEEP_BATCH_SIZES
             for r in SWEEP_RATES
         ],
@@ -161,7 +157,7 @@ def fingerprint(source, splits, **settings):
     """A short hash of the data's splits, the settings, and the training code."""
     h = hashlib.sha256(_data_digest(source, splits).encode())
     h.update(json.dumps(settings, sort_keys=True).encode())
-    for module in (nn, train):
+    for module in (nn, conv, train):
         h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()[:16]
 
@@ -250,8 +246,8 @@ def reader_classifier(source=None, allow_training=None):
 
 
 def cnn_classifier(source=None, allow_training=None):
-    """(params, history) of the convolutional reader of Q3's "Beyond the handout:
-    convolution" section: CNN_RECIPE, trained and cached like the Q3.1 network."""
+    """(params, history) of the convolutional reader (hwlib.conv): CNN_RECIPE, trained
+    and cached like the Q3.1 network."""
     return nist36_classifier(source, CNN_RECIPE, allow_training=allow_training)
 
 
