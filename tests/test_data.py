@@ -7,8 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 import scipy.io
+from PIL import Image, ImageDraw
 
-from hwlib import data, pages
+from hwlib import data, pages, text
 from hwlib.data import DataError, read_nist36
 
 
@@ -295,3 +296,35 @@ def test_saved_files_get_the_users_normal_permissions(tmp_path):
     (tmp_path / "plain").write_text("")  # a file made the ordinary way
     assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o666 & ~umask
     assert (tmp_path / "a.npz").stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+def test_a_huge_photo_is_decoded_at_the_working_size_not_in_full(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "huge.jpg"
+    page = Image.new("RGB", (9000, 7000), (235, 232, 225))
+    ImageDraw.Draw(page).rectangle([4000, 3000, 4400, 3600], fill=(30, 30, 30))
+    page.save(path, quality=80)
+    del page
+    tracemalloc.start()
+    image = data.read_image(path, data.PHOTO_WORKING_SIZE)
+    boxes, _ = text.findLetters(image)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert data.PHOTO_WORKING_SIZE <= max(image.shape[:2]) < 2 * data.PHOTO_WORKING_SIZE
+    assert (
+        peak < 250e6
+    )  # the photo in float64 alone would take 504 MB, its grey 504 / 3
+    assert len(boxes) == 1  # the one dark block, in the coordinates of the image read
+
+
+def test_an_image_past_the_decompression_bomb_limit_is_a_clear_error(
+    tmp_path, monkeypatch
+):
+    from PIL import Image as PILImage
+
+    path = tmp_path / "bomb.png"
+    Image.new("L", (400, 300), 255).save(path)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)  # 120,000 > 2 x 1,000
+    with pytest.raises(data.DataError, match="bomb.png: too large to read safely"):
+        data.read_image(path)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from hwlib import train
+from hwlib import data, train
 from hwlib.train import Recipe, epoch_batches, learning_rate
 
 
@@ -22,7 +22,7 @@ def test_the_rate_is_constant_or_falls_along_a_half_cosine():
     assert all(a > b for a, b in zip(rates, rates[1:]))
 
 
-def data(n=20, side=32, seed=0):
+def labelled_images(n=20, side=32, seed=0):
     """n random images, image i of class i (so a label names its image)."""
     x = np.random.default_rng(seed).random((n, side * side)).astype(np.float32)
     return x, np.eye(n, dtype=np.float32)
@@ -35,7 +35,7 @@ def rows_of(batches):
 
 @pytest.mark.parametrize("reshuffle", [False, True])
 def test_the_handouts_batches_cover_every_image_once_per_epoch(reshuffle):
-    x, y = data()
+    x, y = labelled_images()
     recipe = Recipe(hidden=4, epochs=3, batch_size=6, lr=0.1, reshuffle=reshuffle)
     batches_of = epoch_batches(x, y, recipe, np.random.default_rng(0))
     epochs = [batches_of(e) for e in range(3)]
@@ -49,7 +49,7 @@ def test_the_handouts_batches_cover_every_image_once_per_epoch(reshuffle):
 
 
 def test_shifted_images_keep_their_labels_and_move_by_at_most_shift():
-    x, y = data()
+    x, y = labelled_images()
     recipe = Recipe(hidden=4, epochs=2, batch_size=8, lr=0.1, shift=2)
     batches_of = epoch_batches(x, y, recipe, np.random.default_rng(1))
     padded = train.pad_images(x, 2)
@@ -71,7 +71,7 @@ def test_shifted_images_keep_their_labels_and_move_by_at_most_shift():
 
 
 def test_copies_are_drawn_with_their_labels_and_paper_at_zero_shifts_the_inputs():
-    x, y = data(n=30)
+    x, y = labelled_images(n=30)
     recipe = Recipe(
         hidden=4, epochs=1, batch_size=10, lr=0.1, copies=2, paper_at_zero=True
     )
@@ -89,7 +89,7 @@ def test_copies_are_drawn_with_their_labels_and_paper_at_zero_shifts_the_inputs(
 
 @pytest.mark.parametrize("conv", [(), (2, 3)])
 def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are(conv):
-    x, _ = data(n=5)
+    x, _ = labelled_images(n=5)
     recipe = Recipe(3, 1, 5, 0.1, paper_at_zero=True, conv=conv)
     params = train.init_classifier(x.shape[1], 3, 5, seed=0, conv=conv)
     first = "bconv1" if conv else "blayer1"
@@ -97,3 +97,26 @@ def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are(conv):
     before = train.classifier_probs(params, x - 1)
     after = train.classifier_probs(train.fold_paper(dict(params), recipe), x)
     np.testing.assert_allclose(after, before, rtol=1e-4)
+
+
+def test_q2_training_loop_reaches_the_handouts_targets():
+    x, y = data.toy_data(seed=0)
+    recipe = train.Recipe(hidden=25, epochs=500, batch_size=5, lr=1e-3)
+    params, history = train.train_classifier(x, y, None, recipe)
+    assert history["train_loss"][-1] * len(x) <= 35
+    assert history["train_acc"][-1] >= 0.75
+
+
+def test_a_network_trained_with_paper_at_zero_takes_the_images_as_they_are(builtin):
+    # During training the validation images are shifted by -1 like the training images;
+    # afterwards the returned params must give the same results on the images unshifted.
+    x, y = data.load_nist36("train", builtin)
+    valid = data.load_nist36("valid", builtin)
+    recipe = train.Recipe(
+        hidden=16, epochs=2, batch_size=32, lr=0.005, paper_at_zero=True
+    )
+    params, history = train.train_classifier(x, y, valid, recipe)
+    loss, acc = train.evaluate_classifier(params, *valid)
+    assert history["valid_acc"][-1] > 0.3
+    assert abs(acc - history["valid_acc"][-1]) <= 2 / len(valid[0])  # float32 ties
+    assert loss == pytest.approx(history["valid_loss"][-1], rel=1e-5)
