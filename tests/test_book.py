@@ -123,7 +123,9 @@ def test_pdf_shows_the_notebooks_key_numbers(pdf_text):
         assert value in text
     assert "defbackwards(delta,params" in text  # the graded source is in the PDF
     assert "DownloadthewholebookasonePDF" not in text  # that link is for the HTML only
-    assert "Trythenetworks" not in text  # the drawing page is for the HTML only
+    # The drawing page gives the PDF its text, not its instructions for a canvas.
+    assert "ThispageisinteractiveintheHTMLbook" in text
+    assert "Drawacapitalletter" not in text
 
 
 def test_launch_buttons_open_the_repository_the_book_is_built_from(site, browser):

@@ -1,8 +1,8 @@
 """What the book needs beyond its configuration, where no standard setting exists: the
 execution cache per data source and hwlib version, notebooks executed in parallel,
 buttons for the repository a build is for, no script included twice (the browser would
-log an error), and the "Try the networks" page: HTML only, with the networks that
-`make train` trained, and its script and style on that page alone."""
+log an error), and the "Try the networks" page's networks (those that `make train` trained), script
+and style, in the HTML book and on that page alone."""
 
 import json
 import logging
@@ -52,16 +52,8 @@ def _execute_in_parallel(app):
         executor.run_and_cache(timeout=config.execution_timeout)
 
 
-# The drawing page runs in the browser: the PDF leaves it out.
-TRY_PAGE = "book/try"
+TRY_PAGE = "book/try"  # the drawing page: its script and data are for HTML only
 TRY_DATA = "try-networks-weights.js"
-
-
-def _leave_out_of_pdf(app):
-    """Only the HTML book has the drawing page; the PDF skips it and the ToC's link."""
-    if app.builder.format != "html":
-        app.config.exclude_patterns.append(TRY_PAGE + ".md")
-        app.config.suppress_warnings += ["toc.excluded", "etoc.ref"]
 
 
 def _export_networks(app, exception):
@@ -101,7 +93,6 @@ def _add_try_scripts(app, pagename, templatename, context, doctree):
 def setup(app):
     app.connect("config-inited", _set_repository)
     app.connect("config-inited", _use_execution_cache)
-    app.connect("builder-inited", _leave_out_of_pdf)
     app.connect("builder-inited", _execute_in_parallel, priority=600)  # after myst-nb's
     app.connect("html-page-context", _add_try_scripts)
     app.connect(
