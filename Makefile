@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 OUT ?= .
 BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep-going
 
-.PHONY: book train test check lab pdf data notebooks bench lint lock clean
+.PHONY: book train test check lab pdf data notebooks bench lint lock repository clean
 
 # The exact versions of requirements.lock, generated from requirements.txt by make lock.
 # The lock file lists every dependency, so pip need not resolve any (--no-deps; pip check
@@ -69,6 +69,11 @@ pdf: train
 	mkdir -p $(OUT)/_build/pdf && cp $(OUT)/_build/latex/book.pdf $(OUT)/_build/pdf/book.pdf
 	if [ -d $(OUT)/_build/html ]; then cp $(OUT)/_build/pdf/book.pdf $(OUT)/_build/html/book.pdf; fi
 	@echo "PDF: $(OUT)/_build/pdf/book.pdf"
+
+## make repository URL=https://github.com/OWNER/NAME: name your fork in _config.yml and in
+## the notebooks' Colab install cells, so that Colab installs the fork's hwlib
+repository: $(READY)
+	$(PY) book/set_repository.py "$(URL)"
 
 ## make data: download the course files into data/ (needs internet)
 data: $(READY)

@@ -2,7 +2,7 @@
 
 make book and make pdf run in test_book.py, make lab in test_lab.py, make test is this
 run itself (and runs make train first), make lint runs before it in .ci/run, and
-`python -m hwlib read` runs in test_text.py. The rest run here.
+`python -m hwlib read` runs in test_cli.py. The rest run here.
 """
 
 import os
@@ -40,6 +40,10 @@ def test_the_readme_names_the_commands_tested_here():
         "lint",
         "lock",
     }
+    assert (
+        "`make repository URL=https://github.com/OWNER/NAME`"
+        in (ROOT / "README.md").read_text()
+    )
 
 
 def project_copy(tmp_path):
@@ -104,6 +108,16 @@ def test_make_lock_pins_every_package_and_hwlib_from_this_folder(tmp_path):
     assert "-e ." in lock and not any("file://" in line for line in lock)
     pinned = {line.split("==")[0] for line in lock if "==" in line}
     assert {"numpy", "jupyter-book", "nbval", "threadpoolctl"} <= pinned
+
+
+def test_make_repository_names_a_fork_for_the_buttons_and_colab(tmp_path):
+    copy = project_copy(tmp_path)
+    url = "https://github.com/someone/fork"
+    subprocess.run(["make", "repository", f"URL={url}"], cwd=copy, check=True)
+    assert f"url: {url}\n" in (copy / "_config.yml").read_text()
+    for path in sorted((copy / "notebooks").glob("*.ipynb")):
+        first = nbformat.read(path, as_version=4).cells[0].source
+        assert f'"hwlib @ git+{url}"' in first, path.name
 
 
 def test_make_data_offline_fails_cleanly():
