@@ -40,7 +40,7 @@ def main(argv=None):
         choices=list(models.READERS),
         default="reader",
         help="the reading network of Q3 (default), the handout's Q3.1 network, or the "
-        "convolutional reader",
+        "convolutional network of Q3",
     )
     args = parser.parse_args(argv)
     try:

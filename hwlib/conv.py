@@ -1,4 +1,4 @@
-"""Convolution and max pooling, in the handout's style, for the convolutional reader.
+"""Convolution and max pooling, in the handout's style, for the convolutional network.
 
 Images are N x H x W x C arrays (channels last). Like the dense layers of hwlib.nn, a
 layer keeps its parameters in ``params['W' + name]`` and ``params['b' + name]``, its
@@ -68,9 +68,9 @@ def conv_backwards(delta, params, name, activation_deriv=relu_deriv, grad_input=
 
     With d = delta * activation_deriv(post_act), stores grad_W = patches^T d (each
     weight meets every window it was applied to) and grad_b = the sum of d over images
-    and pixels. Returns dJ/dX: each window's gradient d W^T (one matrix product), added
-    back onto the pixels that the window covered (col2im: a loop over the k x k offsets
-    within the kernel, never over pixels); None with grad_input=False.
+    and pixels. Returns dJ/dX: the pixel at offset (i, j) of a window gets that window's
+    d W[i, j]^T, summed over the windows that cover it (col2im: one matrix product per
+    kernel offset, never a loop over pixels); None with grad_input=False.
 
     delta: N x H' x W' x F. Stores grad_W: k x k x C x F and grad_b: F. Returns dJ/dX:
     N x H x W x C.
@@ -85,11 +85,11 @@ def conv_backwards(delta, params, name, activation_deriv=relu_deriv, grad_input=
     if not grad_input:
         return None
     N, H_out, W_out = d.shape[:3]
-    windows = (flat @ W.reshape(-1, F).T).reshape(N, H_out, W_out, k, k, -1)
     grad = np.zeros(shape, dtype=d.dtype)
     for i in range(k):
         for j in range(k):
-            grad[:, i : i + H_out, j : j + W_out] += windows[:, :, :, i, j]
+            window_grad = (flat @ W[i, j].T).reshape(N, H_out, W_out, -1)
+            grad[:, i : i + H_out, j : j + W_out] += window_grad
     return grad
 
 
@@ -128,7 +128,7 @@ def pool_backwards(delta, params, name):
 
 
 def init_cnn(channels, hidden, classes, seed, dtype=np.float32):
-    """The convolutional reader: for each entry of channels a 5x5 convolution (relu,
+    """The convolutional network: for each entry of channels a 5x5 convolution (relu,
     conv1, conv2, ...) and 2x2 max pooling (pool1, pool2, ...), then a dense relu layer
     of hidden units (layer1) and the softmax output, all Xavier-initialised.
 
@@ -150,7 +150,7 @@ def stages(params):
 
 
 def cnn_probs(params, x):
-    """Forward pass of the convolutional reader on NIST36 rows x (N x 1024, each image
+    """Forward pass of the convolutional network on NIST36 rows x (N x 1024, each image
     transposed as stored; the network learns them that way). Returns N x classes."""
     h = x.reshape(len(x), 32, 32, 1)
     for i in stages(params):

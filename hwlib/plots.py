@@ -75,6 +75,25 @@ def curves(histories, keys=("acc", "loss")):
     return fig
 
 
+def conv_filters(W, columns=6, size=1.0):
+    """A convolution layer's filters W (k x k x 1 x F), each drawn upright like the
+    images it reads (stored rows are transposed), on one colour scale symmetric about 0
+    (red positive, blue negative), which a colour bar gives."""
+    F = W.shape[3]
+    rows = int(np.ceil(F / columns))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(columns * size, rows * size), squeeze=False
+    )
+    limit = np.abs(W).max()
+    for f, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if f < F:
+            shown = ax.imshow(W[:, :, 0, f].T, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(f"filter {f + 1}", fontsize=8)
+    fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.02, label="weight")
+    return fig
+
+
 def confusion_matrix(true, predicted, classes=36):
     """counts[i, j]: how many samples of true class i were predicted as class j."""
     counts = np.zeros((classes, classes), dtype=int)
