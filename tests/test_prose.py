@@ -1,6 +1,8 @@
 """The prose is held to the outputs: every number that the Q2-Q5 answers state is glued,
 or printed by that notebook, or is one of the handout's own numbers that the question
-quotes. And the Colab install cell points at the book's repository."""
+quotes, and a glued value is quoted in the section that computes it. And the Colab
+install cell points at the book's repository. test_course_build.py runs the same checks
+on the notebooks executed on the course data."""
 
 import re
 import sys
@@ -47,20 +49,63 @@ def quoted(nb):
     return questions + "\n".join(outputs)
 
 
+def numbers_without_evidence(nb):
+    """The numbers in the notebook's answers that no output shows and no quoted question
+    states."""
+    evidence = quoted(nb)
+    return [
+        number
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for number in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", prose(cell))
+        if number not in evidence
+    ]
+
+
+def glued_outside_their_section(nb):
+    """(key, section) for each glued value that an answer quotes in another section
+    (a heading of level 1 or 2) than the code cell that computes it: a grader reads an
+    answer beside the outputs of its own section."""
+    section, glued, quotes = None, {}, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if re.match(r"#{1,2} ", line):
+                    section = line
+                quotes += [
+                    (k, section) for k in re.findall(r"\{glue:text\}`([^`:]+)", line)
+                ]
+        else:
+            glued.update(
+                (k, section) for k in re.findall(r'glue\(\s*"([^"]+)"', cell.source)
+            )
+    return [(key, where) for key, where in quotes if glued.get(key) != where]
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_number_in_the_answers_comes_from_an_output_or_the_question(name):
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-    evidence = quoted(nb)
-    missing = []
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for number in re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])", prose(cell)):
-            if number not in evidence:
-                missing.append(number)
+    missing = numbers_without_evidence(nb)
     assert missing == [], (
         f"{name}: numbers in the prose that no output shows: {missing}"
     )
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_each_answer_quotes_values_computed_in_its_own_section(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    assert glued_outside_their_section(nb) == []
+
+
+def test_the_section_rule_catches_a_value_quoted_in_another_section():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## Q1\n\nText."),
+        nbformat.v4.new_code_cell('glue("acc", Plain("0.9"), display=False)'),
+        nbformat.v4.new_markdown_cell("It reaches {glue:text}`acc` %.\n\n## Q2"),
+        nbformat.v4.new_markdown_cell("Q1 reached {glue:text}`acc` %."),
+    ]
+    assert glued_outside_their_section(nb) == [("acc", "## Q2")]
 
 
 def test_the_colab_install_cell_uses_the_repository_of_the_config():
