@@ -1,6 +1,6 @@
-"""How well and how fast Q5's reader reads, with both networks, over several training seeds.
+"""How well and how fast Q5's reader reads, with each network, over several training seeds.
 
-For each network (Q3.1, the reading network and the convolutional reader) and each
+For each network (Q3.1, the reading network and the convolutional network) and each
 training seed, trained on the
 configured data (HW5_DATA, as for the book): its test accuracy and training time, and
 the character accuracy, line count and word spacing of every page it reads. The pages
