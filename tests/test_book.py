@@ -65,16 +65,22 @@ def glued(notebook, key):
     raise KeyError(key)
 
 
+def execution_cache(build):
+    """The execution cache that make book uses in the _build folder build: one folder
+    per data source and hwlib version (book/_ext/book_html.py)."""
+    from jupyter_cache import get_cache
+
+    from hwlib import book
+
+    return get_cache(str(build / ".jupyter_cache" / book.execution_key()))
+
+
 def cache_stored_outputs(out, names):
     """Put these notebooks, with their stored outputs, in the execution cache that make
     book in out will use, so that the build takes their outputs instead of executing
     them. make test's nbval executes every notebook and fails where an output differs
     from the stored one; executing them again here would only repeat that work."""
-    from jupyter_cache import get_cache
-
-    from hwlib import book
-
-    cache = get_cache(str(out / "_build" / ".jupyter_cache" / book.execution_key()))
+    cache = execution_cache(out / "_build")
     for name in names:
         cache.cache_notebook_file(
             ROOT / "notebooks" / f"{name}.ipynb", check_validity=False
@@ -96,12 +102,7 @@ def built(tmp_path_factory):
 
 
 def test_the_build_executes_the_notebook_that_is_not_cached(built):
-    from jupyter_cache import get_cache
-
-    from hwlib import book
-
-    cache = get_cache(str(built / ".jupyter_cache" / book.execution_key()))
-    cached = {Path(r.uri).stem for r in cache.list_cache_records()}
+    cached = {Path(r.uri).stem for r in execution_cache(built).list_cache_records()}
     assert "q1_theory" in cached  # not cached before the build: executed, then cached
 
 

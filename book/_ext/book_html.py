@@ -1,8 +1,8 @@
 """What the book needs beyond its configuration, where no standard setting exists: the
 execution cache per data source and hwlib version, notebooks executed in parallel,
 buttons for the repository a build is for, no script included twice (the browser would
-log an error), and the "Try the networks" page's networks (those that `make train` trained), script
-and style, in the HTML book and on that page alone."""
+log an error), and what the "Try the networks" page runs in the HTML book: the networks
+that `make train` trained, and a script and style on that page alone."""
 
 import json
 import logging
