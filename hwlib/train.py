@@ -124,12 +124,11 @@ class Recipe:
 
 
 def train_classifier(x, y, valid, recipe, log_every=0, progress=None):
-    """Mini-batch SGD on the classifier as recipe says; returns (params, history).
+    """A classifier trained on (x, y) as recipe says; returns (params, history).
 
-    valid is (xv, yv) or None. history holds per-epoch lists: train_loss / train_acc,
-    averaged over the epoch's batches as the handout computes them, and valid_loss /
-    valid_acc after each epoch; loss is cross-entropy per sample. A rounded line is
-    printed every log_every epochs (0: never); progress, if given, wraps the epochs.
+    valid is (xv, yv) or None. Sets up the network and its batches (epoch_batches),
+    runs train_loop, and with paper_at_zero trains on x - 1 and folds the shift back
+    into the first layer (fold_paper), so that the result takes the images as they are.
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
@@ -140,10 +139,24 @@ def train_classifier(x, y, valid, recipe, log_every=0, progress=None):
     if valid is not None:  # as the network sees its training images (epoch_batches)
         paper = np.float32(recipe.paper_at_zero)
         valid = (np.asarray(valid[0], np.float32) - paper, valid[1])
+    history = train_loop(params, batches_of, valid, recipe, log_every, progress)
+    return fold_paper(params, recipe), history
+
+
+def train_loop(params, batches_of, valid, recipe, log_every=0, progress=None):
+    """Q2's training loop: for every batch of every epoch, forward, loss, backward and
+    an update of params in place; returns the history.
+
+    batches_of(epoch) gives the epoch's batches (xb, yb). history holds per-epoch
+    lists: train_loss / train_acc, averaged over the epoch's batches as the handout
+    computes them, and valid_loss / valid_acc on valid (or None) after each epoch; loss
+    is cross-entropy per sample. A rounded line is printed every log_every epochs (0:
+    never); progress, if given, wraps the epochs.
+    """
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
     for epoch in _epochs(recipe.epochs, progress):
         rate = learning_rate(recipe, epoch)
-        total_loss = correct = 0.0
+        total_loss = correct = count = 0.0
         for xb, yb in batches_of(epoch):
             loss, acc = classifier_step(params, xb, yb)
             if recipe.momentum:
@@ -152,13 +165,14 @@ def train_classifier(x, y, valid, recipe, log_every=0, progress=None):
                 sgd_update(params, rate)
             total_loss += loss
             correct += acc * len(xb)
-        history["train_loss"].append(total_loss / len(x))
-        history["train_acc"].append(correct / len(x))
+            count += len(xb)
+        history["train_loss"].append(total_loss / count)
+        history["train_acc"].append(correct / count)
         if valid is not None:
             record_validation(history, params, valid)
         if log_every and (epoch + 1) % log_every == 0:
             print(epoch_line(history, epoch))
-    return fold_paper(params, recipe), history
+    return history
 
 
 def learning_rate(recipe, epoch):

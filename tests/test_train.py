@@ -99,6 +99,35 @@ def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are(conv):
     np.testing.assert_allclose(after, before, rtol=1e-4)
 
 
+def test_train_loop_takes_one_handout_step_per_batch():
+    # Two epochs over fixed batches, against the handout's loop written out: forward,
+    # cross-entropy, backward, then W -= lr * grad for every parameter.
+    from hwlib import nn
+
+    x, y = data.toy_data(seed=0)
+    recipe = Recipe(hidden=5, epochs=2, batch_size=8, lr=0.01)
+    params = train.init_classifier(x.shape[1], 5, y.shape[1], seed=0, dtype=np.float64)
+    expected = {k: v.copy() for k, v in params.items()}
+    batches = nn.get_random_batches(x, y, 8, rng=np.random.default_rng(0))
+    history = train.train_loop(params, lambda epoch: batches, None, recipe)
+    losses = []
+    for _ in range(2):
+        total = 0.0
+        for xb, yb in batches:
+            h = nn.forward(xb, expected, "layer1", nn.sigmoid)
+            probs = nn.forward(h, expected, "output", nn.softmax)
+            total += nn.compute_loss_and_acc(yb, probs)[0]
+            delta = nn.backwards(probs - yb, expected, "output", nn.linear_deriv)
+            nn.backwards(delta, expected, "layer1", nn.sigmoid_deriv)
+            for name in ("Wlayer1", "blayer1", "Woutput", "boutput"):
+                expected[name] = expected[name] - 0.01 * expected.pop("grad_" + name)
+        losses.append(total / len(x))
+    for name in ("Wlayer1", "blayer1", "Woutput", "boutput"):
+        np.testing.assert_allclose(params[name], expected[name], rtol=1e-12)
+    np.testing.assert_allclose(history["train_loss"], losses, rtol=1e-12)
+    assert history["valid_acc"] == []
+
+
 def test_q2_training_loop_reaches_the_handouts_targets():
     x, y = data.toy_data(seed=0)
     recipe = train.Recipe(hidden=25, epochs=500, batch_size=5, lr=1e-3)
