@@ -69,7 +69,7 @@ def main():
 
 def measure():
     """Print the reference training's time, and the first and second builds'."""
-    print(data.data_source().describe())
+    print("Data:", data.data_source().describe())
     reference = q31_seconds()
     print(f"one training of the Q3.1 network (best of 3): {reference:.1f} s")
     with tempfile.TemporaryDirectory() as tmp:

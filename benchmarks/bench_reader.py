@@ -121,7 +121,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
     source = data.data_source()
-    print(source.describe())
+    print("Data:", source.describe())
     train_x, train_y = data.load_nist36("train")
     valid = data.load_nist36("valid")
     style = text.CropStyle.from_training(train_x)

@@ -295,7 +295,7 @@ def main():
     args = parser.parse_args()
     q3_epochs = args.epochs or models.NIST36_RECIPE.epochs
     q4_recipe = {**models.AUTOENCODER_RECIPE, "epochs": args.epochs or 100}
-    print(data.data_source().describe())
+    print("Data:", data.data_source().describe())
     x, y = data.load_nist36("train")
     xv, yv = data.load_nist36("valid")
     # The handout reads the data with scipy.io.loadmat, which returns Fortran-ordered

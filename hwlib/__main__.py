@@ -47,7 +47,7 @@ def main(argv=None):
         if args.command == "fetch":
             print(f"Course files are in {data.fetch()}")
         elif args.command == "train":
-            print(data.data_source().describe())
+            print("Data:", data.data_source().describe())
             models.train_all(workers=args.workers)
         elif args.command == "photos":
             save_photos(args.folder)

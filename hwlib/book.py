@@ -19,11 +19,29 @@ def show_source(*objects):
 
 
 class Plain(str):
-    """Text that displays without quotes, for myst_nb.glue:
-    glue("key", Plain(f"{x:.1f}"))."""
+    """Text that displays without quotes: a value that the prose quotes, as
+    {eval}`name` for name = Plain(f"{x:.1f}") (see load_ipython_extension)."""
 
     def _repr_pretty_(self, printer, cycle):
         printer.text(str(self))
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext hwlib.book`: after each cell, glue (myst_nb.glue) every Plain value
+    that a variable took in it, under the variable's name. The book's {eval} role reads
+    these records; JupyterLab's MyST renderer asks the kernel for the variable itself."""
+    glued = {}
+
+    def glue_plain_values(result):
+        from myst_nb import glue
+
+        for name, value in list(ipython.user_ns.items()):
+            if isinstance(value, Plain) and not name.startswith("_"):
+                if glued.get(name) != value:
+                    glued[name] = value
+                    glue(name, value, display=False)
+
+    ipython.events.register("post_run_cell", glue_plain_values)
 
 
 def execution_key(source=None):

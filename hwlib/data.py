@@ -96,14 +96,14 @@ class Source:
     folder: Path = None
 
     def describe(self):
-        """One line for a reader, naming the set and at most the folder's own name."""
+        """The data for a reader, in a line: the set, and at most the folder's own name."""
         if self.kind == BUILTIN:
             return (
-                "Data: the built-in real handwriting (EMNIST, from NIST SD19; "
+                "the built-in real handwriting (EMNIST, from NIST SD19; "
                 "8,280 / 2,520 / "
                 "1,800 images) and photos composed from its test split"
             )
-        return f"Data: the NIST36 files and photos in the folder '{self.folder.name}'"
+        return f"the NIST36 files and photos in the folder '{self.folder.name}'"
 
 
 def data_source():

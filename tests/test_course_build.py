@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from test_prose import NOTEBOOKS, glued_outside_their_section, numbers_without_evidence
+from test_prose import NOTEBOOKS, numbers_without_evidence, quoted_outside_their_section
 
 from hwlib import data
 
@@ -64,7 +64,7 @@ def test_on_the_course_data_every_number_in_the_answers_comes_from_an_output(
 def test_on_the_course_data_each_answer_quotes_values_of_its_own_section(
     course_notebooks, name
 ):
-    assert glued_outside_their_section(course_notebooks[name]) == []
+    assert quoted_outside_their_section(course_notebooks[name]) == []
 
 
 @pytest.mark.parametrize(

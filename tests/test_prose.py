@@ -1,6 +1,7 @@
-"""The prose is held to the outputs: every number that the Q2-Q5 answers state is glued,
-or printed by that notebook, or is one of the handout's own numbers that the question
-quotes, and a glued value is quoted in the section that computes it. And the Colab
+"""The prose is held to the outputs: every number that the Q2-Q5 answers state is a
+value that the notebook computes ({eval}`name`), or is printed by that notebook, or is
+one of the handout's own numbers that the question quotes, and a value is quoted in the
+section that computes it. The notebooks use only markup that JupyterLab renders. And the Colab
 install cell points at the book's repository. test_course_build.py runs the same checks
 on the notebooks executed on the course data."""
 
@@ -26,8 +27,9 @@ def prose(cell):
     text = "\n".join(lines)
     text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)  # display math
     text = re.sub(r"\$[^$]*\$", " ", text)  # inline math
-    text = re.sub(r"\{[a-z:]+\}`[^`]*`", " ", text)  # glue, numref, eq, cite
+    text = re.sub(r"\{[a-z:]+\}`[^`]*`", " ", text)  # eval, eq
     text = re.sub(r"`[^`]*`", " ", text)  # code
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
     text = re.sub(r"\bQ\d(\.\d)*", " ", text)  # question numbers
     return text
 
@@ -62,24 +64,45 @@ def numbers_without_evidence(nb):
     ]
 
 
-def glued_outside_their_section(nb):
-    """(key, section) for each glued value that an answer quotes in another section
-    (a heading of level 1 or 2) than the code cell that computes it: a grader reads an
+def prose_values(nb):
+    """The names of the variables that the notebook's prose quotes as {eval}`name`."""
+    return [
+        name
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for name in re.findall(r"\{eval\}`([^`]*)`", cell.source)
+    ]
+
+
+def assigned_values(cell):
+    """The names that a code cell assigns a Plain value to: name = Plain(...)."""
+    return re.findall(r"^(\w+) = Plain\(", cell.source, flags=re.M)
+
+
+def quoted_outside_their_section(nb):
+    """(name, section) for each value that an answer quotes in another section (a
+    heading of level 1 or 2) than the code cell that computes it: a grader reads an
     answer beside the outputs of its own section."""
-    section, glued, quotes = None, {}, []
+    section, computed, quotes = None, {}, []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 if re.match(r"#{1,2} ", line):
                     section = line
-                quotes += [
-                    (k, section) for k in re.findall(r"\{glue:text\}`([^`:]+)", line)
-                ]
+                quotes += [(k, section) for k in re.findall(r"\{eval\}`([^`]*)`", line)]
         else:
-            glued.update(
-                (k, section) for k in re.findall(r'glue\(\s*"([^"]+)"', cell.source)
-            )
-    return [(key, where) for key, where in quotes if glued.get(key) != where]
+            computed.update((k, section) for k in assigned_values(cell))
+    return [(key, where) for key, where in quotes if computed.get(key) != where]
+
+
+def glued_names(nb):
+    """The names under which the notebook's stored outputs glued a value."""
+    return [
+        out["metadata"]["scrapbook"]["name"]
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if "scrapbook" in out.get("metadata", {})
+    ]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -94,18 +117,65 @@ def test_every_number_in_the_answers_comes_from_an_output_or_the_question(name):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_each_answer_quotes_values_computed_in_its_own_section(name):
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-    assert glued_outside_their_section(nb) == []
+    assert quoted_outside_their_section(nb) == []
 
 
 def test_the_section_rule_catches_a_value_quoted_in_another_section():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("## Q1\n\nText."),
-        nbformat.v4.new_code_cell('glue("acc", Plain("0.9"), display=False)'),
-        nbformat.v4.new_markdown_cell("It reaches {glue:text}`acc` %.\n\n## Q2"),
-        nbformat.v4.new_markdown_cell("Q1 reached {glue:text}`acc` %."),
+        nbformat.v4.new_code_cell('acc = Plain("0.9")'),
+        nbformat.v4.new_markdown_cell("It reaches {eval}`acc` %.\n\n## Q2"),
+        nbformat.v4.new_markdown_cell("Q1 reached {eval}`acc` %."),
     ]
-    assert glued_outside_their_section(nb) == [("acc", "## Q2")]
+    assert quoted_outside_their_section(nb) == [("acc", "## Q2")]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_each_quoted_value_is_computed_once_and_glued_once_for_the_book(name):
+    """JupyterLab shows {eval}`name` as the variable is when the cell renders, the book
+    as it was glued: one assignment keeps the two the same."""
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    quoted = set(prose_values(nb))
+    assigned = [
+        k for c in nb.cells if c.cell_type == "code" for k in assigned_values(c)
+    ]
+    assert quoted and quoted <= set(assigned)
+    assert sorted(assigned) == sorted(set(assigned))
+    assert sorted(glued_names(nb)) == sorted(assigned)
+
+
+def test_the_notebooks_use_no_markup_that_jupyterlab_leaves_unresolved():
+    """jupyterlab-myst renders each notebook on its own: it has no glue records, no
+    bibliography, no figures made by code cells, and no other notebook's equations."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        assert not re.findall(r"\{(?:glue|numref|cite|ref|doc)[:}]", text), path.name
+        labels = set(re.findall(r"^\$\$ \((\S+)\)", text, flags=re.M))
+        assert set(re.findall(r"\{eq\}`([^`]*)`", text)) <= labels, path.name
+
+
+def test_load_ext_glues_each_plain_value_under_its_name_once():
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("%load_ext hwlib.book\nfrom hwlib.book import Plain"),
+        nbformat.v4.new_code_cell('acc = Plain("0.9")\nn = 3\nprint("run")'),
+        nbformat.v4.new_code_cell('acc = Plain("0.9")\nlabel = Plain("x")'),
+        nbformat.v4.new_code_cell('acc = Plain("0.8")'),
+    ]
+    NotebookClient(nb, timeout=60).execute()
+    assert glued_names(nb) == [
+        "acc",
+        "label",
+        "acc",
+    ]  # the same value once; n is no Plain
+    record = nb.cells[1].outputs[-1]
+    assert record["data"] == {"application/papermill.record/text/plain": "0.9"}
+    assert nb.cells[1].outputs[0]["text"] == "run\n"
 
 
 def test_the_colab_install_cell_uses_the_repository_of_the_config():

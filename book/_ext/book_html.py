@@ -1,6 +1,7 @@
 """What the book needs beyond its configuration, where no standard setting exists: the
 execution cache per data source and hwlib version, notebooks executed in parallel,
-buttons for the repository a build is for, no script included twice (the browser would
+buttons for the repository a build is for, the prose's {eval} values read from the
+executed notebooks, no script included twice (the browser would
 log an error), and what the "Try the networks" page runs in the HTML book: the networks
 that `make train` trained, and a script and style on that page alone."""
 
@@ -8,6 +9,8 @@ import json
 import logging
 import os
 from pathlib import Path
+
+from myst_nb.ext.glue.roles import PasteTextRole
 
 
 def _set_repository(app, config):
@@ -91,6 +94,11 @@ def _add_try_scripts(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    # {eval}`name` quotes the value that the notebook's variable name took, as
+    # `%load_ext hwlib.book` glued it while the notebook ran: {glue:text}'s role.
+    # myst-nb's own {eval} asks a live kernel, which only its inline execution keeps,
+    # and that mode has no execution cache.
+    app.add_role("eval", PasteTextRole(), override=True)  # replaces myst-nb's
     app.connect("config-inited", _set_repository)
     app.connect("config-inited", _use_execution_cache)
     app.connect("builder-inited", _execute_in_parallel, priority=600)  # after myst-nb's
