@@ -28,8 +28,8 @@ class Plain(str):
 
 def load_ipython_extension(ipython):
     """`%load_ext hwlib.book`: after each cell, glue (myst_nb.glue) every Plain value
-    that a variable took in it, under the variable's name. The book's {eval} role reads
-    these records; JupyterLab's MyST renderer asks the kernel for the variable itself."""
+    that a variable took in it, under the variable's name. The book's {eval} role
+    reads these records; JupyterLab's MyST renderer asks the kernel for the variable."""
     glued = {}
 
     def glue_plain_values(result):

@@ -96,7 +96,7 @@ class Source:
     folder: Path = None
 
     def describe(self):
-        """The data for a reader, in a line: the set, and at most the folder's own name."""
+        """The data, for a reader: the set, and at most the folder's own name."""
         if self.kind == BUILTIN:
             return (
                 "the built-in real handwriting (EMNIST, from NIST SD19; "
