@@ -83,13 +83,14 @@ data: $(READY)
 
 ## make notebooks: re-execute the notebooks in place on the built-in data (the stored outputs),
 ## one per core at a time; printed lines are merged into one output per cell, however the
-## kernel flushed them
+## kernel flushed them, and the values that the prose quotes are stored for JupyterLab
 notebooks: $(READY)
 	HW5_DATA=builtin $(PY) -m hwlib train
 	cd notebooks && printf '%s\n' $(notdir $(NOTEBOOKS)) | xargs -P "$$(nproc)" -I NB \
 	  env $(RUN_ENV) HW5_DATA=builtin ../$(PY) -m jupyter nbconvert --to notebook --execute \
 	    --inplace --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False \
 	    --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor NB
+	$(PY) book/store_prose_values.py $(NOTEBOOKS)
 
 ## make bench: training speed, the handout's float64 code against hwlib (set HW5_DATA to choose the data;
 ## BENCH_ARGS replaces the default --repeat 3, for example BENCH_ARGS=q3)

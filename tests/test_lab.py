@@ -3,6 +3,7 @@ a student runs a notebook in it, in a real browser."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -52,7 +53,7 @@ class Lab:
         )
         args = (
             f"--no-browser --ip=127.0.0.1 --port={self.port} --ServerApp.port_retries=0 "
-            f"--IdentityProvider.token={self.token}"
+            f"--IdentityProvider.token={self.token} --LabApp.expose_app_in_browser=True"
         )
         self.log = tmp_path / "lab.log"
         self.process = subprocess.Popen(
@@ -110,36 +111,146 @@ def test_make_lab_starts_jupyterlab_with_the_projects_kernel(lab):
     assert "q2_network.ipynb" in listing  # it opens at notebooks/
 
 
+PROMPTS = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
+ERROR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+MARKDOWN = (
+    ".jp-Notebook .jp-MarkdownCell .lm-Widget.myst"  # rendered by jupyterlab-myst
+)
+
+
+def open_notebook(lab, browser, name):
+    """A page with the notebook open in JupyterLab, its kernel idle."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # ?reset: a workspace without the tabs that earlier tests opened
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60000)
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)
+    # jupyterlab-myst renders the Markdown cells one after the other.
+    page.wait_for_function(
+        f"""() => {{
+            const cells = document.querySelectorAll(".jp-Notebook .jp-MarkdownCell");
+            const shown = Array.from(document.querySelectorAll("{MARKDOWN}"));
+            return shown.length === cells.length && shown.every(e => e.innerText.trim());
+        }}""",
+        timeout=60000,
+    )
+    return page
+
+
+def run_all(page, timeout_s):
+    """Run every cell from the Run menu; wait until each code cell has its execution
+    count, or a cell shows an error, which fails the test."""
+    count = page.locator(".jp-Notebook .jp-CodeCell").count()
+    assert count >= 10
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.click("li[data-command='runmenu:run-all']")
+    page.wait_for_function(
+        f"""() => {{
+            if (document.querySelector("{ERROR}")) return true;
+            const p = Array.from(document.querySelectorAll("{PROMPTS}"))
+                .map(e => e.textContent.trim());
+            return p.length === {count} && p.every(t => /^\\[\\d+\\]:$/.test(t));
+        }}""",
+        timeout=timeout_s * 1000,
+    )
+    errors = page.locator(ERROR)
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def unrendered_markup(page):
+    """Raw MyST left in the page's rendered Markdown cells, every one rendered by
+    jupyterlab-myst."""
+    texts = page.locator(MARKDOWN).all_inner_texts()
+    assert len(texts) == page.locator(".jp-Notebook .jp-MarkdownCell").count() > 0
+    return [t for t in texts if re.search(r"\{(eval|glue|numref|eq|cite)\}", t)]
+
+
+def check_stored_values_and_markup(page, name):
+    """Each Markdown cell shows the values that the notebook stores for its prose
+    (book/store_prose_values.py), and no cell shows raw MyST."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "markdown"]
+    shown = page.locator(MARKDOWN).all_inner_texts()
+    assert len(shown) == len(cells)
+    for cell, text in zip(cells, shown):
+        for expression in cell.metadata.get("user_expressions", []):
+            value = expression["result"]["data"]["text/plain"]
+            assert value in text, (name, expression["expression"])
+    assert unrendered_markup(page) == []
+
+
+def forget_stored_values(page):
+    """Remove the stored values from every Markdown cell of the open notebook, so that
+    what its prose shows next can only come from the kernel."""
+    page.evaluate(
+        """() => window.jupyterapp.shell.currentWidget.content.widgets
+            .filter(cell => cell.model.type === "markdown")
+            .forEach(cell => cell.model.deleteMetadata("user_expressions"))"""
+    )
+
+
 def test_a_student_runs_the_q2_notebook_in_jupyterlab(lab, browser, screenshots):
     """Open Q2 in JupyterLab in Chromium, run all its cells from the menu, and read the page.
     The screenshot is saved whatever happens, so that a failure can be seen."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    screenshot = screenshots / "jupyterlab_q2.png"
+    page = open_notebook(lab, browser, "q2_network.ipynb")
     try:
-        page.goto(f"{lab.url}/lab/tree/q2_network.ipynb?token={lab.token}")
-        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60000)
-        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)
-        count = page.locator(".jp-Notebook .jp-CodeCell").count()
-        assert count >= 10
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.click("li[data-command='runmenu:run-all']")
-        # Wait until every code cell has its execution count, or a cell shows an error.
-        prompts = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
-        error = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-        page.wait_for_function(
-            f"""() => {{
-                if (document.querySelector("{error}")) return true;
-                const p = Array.from(document.querySelectorAll("{prompts}"))
-                    .map(e => e.textContent.trim());
-                return p.length === {count} && p.every(t => /^\\[\\d+\\]:$/.test(t));
-            }}""",
-            timeout=180000,
-        )
-        errors = page.locator(error)
-        assert errors.count() == 0, errors.all_inner_texts()
+        check_stored_values_and_markup(page, "q2_network.ipynb")
+        run_all(page, timeout_s=180)
         result = page.get_by_text("Wlayer1: relative error").first
         result.scroll_into_view_if_needed()
         assert result.is_visible()
     finally:
-        page.screenshot(path=str(screenshot))
+        page.screenshot(path=str(screenshots / "jupyterlab_q2.png"))
+        page.close()
+
+
+def test_after_run_all_the_q3_1_answer_shows_the_accuracy_printed_above_it(
+    lab, browser, screenshots
+):
+    """The answer's {eval} values come from this run's kernel: with the stored values
+    removed, the validation accuracy in the prose is the one printed above it. The
+    screenshot shows the printed line and the answer."""
+    page = open_notebook(lab, browser, "q3_training.ipynb")
+    answer = page.locator(".jp-MarkdownCell", has_text="The network reaches").first
+    printed = page.get_by_text(re.compile(r"^validation accuracy \d\.\d{3}, test"))
+    try:
+        check_stored_values_and_markup(page, "q3_training.ipynb")
+        forget_stored_values(page)
+        run_all(page, timeout_s=300)
+        valid = float(re.search(r"\d\.\d{3}", printed.first.inner_text()).group())
+        answer.scroll_into_view_if_needed()
+        text = answer.inner_text()
+        assert f"The network reaches {100 * valid:.1f} % on the validation set" in text
+        assert unrendered_markup(page) == []
+    finally:
+        printed.first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        top, bottom = printed.first.bounding_box(), answer.bounding_box()
+        if top and bottom:
+            page.screenshot(
+                path=str(screenshots / "jupyterlab_q3_1_answer.png"),
+                clip={
+                    "x": bottom["x"],
+                    "y": top["y"] - 8,
+                    "width": bottom["width"],
+                    "height": bottom["y"] + bottom["height"] - top["y"] + 16,
+                },
+            )
+        page.close()
+
+
+@pytest.mark.parametrize(
+    "name", ["q1_theory.ipynb", "q4_autoencoder.ipynb", "q5_text_extraction.ipynb"]
+)
+def test_an_opened_notebook_shows_its_stored_values_and_no_raw_markup(
+    lab, browser, name
+):
+    """As the two tests above check for Q2 and Q3 before they run them."""
+    page = open_notebook(lab, browser, name)
+    try:
+        check_stored_values_and_markup(page, name)
+        if name == "q1_theory.ipynb":  # equations numbered, as in the book
+            assert page.locator(MARKDOWN, has_text="(3)").count() >= 1
+    finally:
         page.close()
