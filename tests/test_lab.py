@@ -111,27 +111,39 @@ def test_make_lab_starts_jupyterlab_with_the_projects_kernel(lab):
     assert "q2_network.ipynb" in listing  # it opens at notebooks/
 
 
-PROMPTS = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
+# The notebook on show: other notebooks' panels stay in the page, hidden.
+NOTEBOOK = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+PROMPTS = f"{NOTEBOOK} .jp-CodeCell .jp-InputArea-prompt"
 ERROR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-MARKDOWN = (
-    ".jp-Notebook .jp-MarkdownCell .lm-Widget.myst"  # rendered by jupyterlab-myst
-)
+MARKDOWN = f"{NOTEBOOK} .jp-MarkdownCell .lm-Widget.myst"  # rendered by jupyterlab-myst
 
 
-def open_notebook(lab, page, name, wait_for_kernel=True):
-    """Open the notebook in JupyterLab on page, and wait until its Markdown is rendered
-    and, if asked, its kernel is idle."""
-    # ?reset: a workspace without the tabs that earlier pages opened
-    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60000)
+def open_notebook(lab, page, name, wait_for_kernel=True, in_open_lab=False):
+    """Open the notebook in JupyterLab on page (in_open_lab: in the JupyterLab that the
+    page already shows, as a new tab), and wait until each of its cells is on the page
+    and its Markdown rendered, and, if asked, until its kernel is idle."""
+    import nbformat
+
+    cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
+    code = sum(c.cell_type == "code" for c in cells)
+    if in_open_lab:
+        page.evaluate(
+            "async path => {"
+            "  await window.jupyterapp.commands.execute('docmanager:open', {path});"
+            "}",
+            name,
+        )
+    else:  # ?reset: a workspace without the tabs that earlier pages opened
+        page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
     if wait_for_kernel:
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)
-    # jupyterlab-myst renders the Markdown cells one after the other.
+    # JupyterLab adds the cells, and jupyterlab-myst renders the Markdown, one by one.
     page.wait_for_function(
         f"""() => {{
-            const cells = document.querySelectorAll(".jp-Notebook .jp-MarkdownCell");
+            const code = document.querySelectorAll("{NOTEBOOK} .jp-CodeCell");
             const shown = Array.from(document.querySelectorAll("{MARKDOWN}"));
-            return shown.length === cells.length && shown.every(e => e.innerText.trim());
+            return code.length === {code} && shown.length === {len(cells) - code}
+                && shown.every(e => e.innerText.trim());
         }}""",
         timeout=60000,
     )
@@ -140,7 +152,7 @@ def open_notebook(lab, page, name, wait_for_kernel=True):
 def run_all(page, timeout_s):
     """Run every cell from the Run menu; wait until each code cell has its execution
     count, or a cell shows an error, which fails the test."""
-    count = page.locator(".jp-Notebook .jp-CodeCell").count()
+    count = page.locator(f"{NOTEBOOK} .jp-CodeCell").count()
     assert count >= 10
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.click("li[data-command='runmenu:run-all']")
@@ -161,7 +173,7 @@ def unrendered_markup(page):
     """Raw MyST left in the page's rendered Markdown cells, every one rendered by
     jupyterlab-myst."""
     texts = page.locator(MARKDOWN).all_inner_texts()
-    assert len(texts) == page.locator(".jp-Notebook .jp-MarkdownCell").count() > 0
+    assert len(texts) == page.locator(f"{NOTEBOOK} .jp-MarkdownCell").count() > 0
     return [t for t in texts if re.search(r"\{(eval|glue|numref|eq|cite)\}", t)]
 
 
@@ -233,13 +245,15 @@ def test_the_other_notebooks_open_with_their_stored_values_and_no_raw_markup(
     """As the test above checks for Q3 before it runs it; their kernels need not start."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        for name in [
-            "q1_theory.ipynb",
-            "q2_network.ipynb",
-            "q4_autoencoder.ipynb",
-            "q5_text_extraction.ipynb",
-        ]:
-            open_notebook(lab, page, name, wait_for_kernel=False)
+        for i, name in enumerate(
+            [
+                "q1_theory.ipynb",
+                "q2_network.ipynb",
+                "q4_autoencoder.ipynb",
+                "q5_text_extraction.ipynb",
+            ]
+        ):
+            open_notebook(lab, page, name, wait_for_kernel=False, in_open_lab=i > 0)
             check_stored_values_and_markup(page, name)
             if name == "q1_theory.ipynb":  # equations numbered, as in the book
                 assert page.locator(MARKDOWN, has_text="(3)").count() >= 1
