@@ -10,31 +10,23 @@ stored outputs, until it runs again.
     python book/store_prose_values.py notebooks/*.ipynb
 """
 
-import re
 import sys
 from pathlib import Path
 
 import nbformat
 
+from hwlib.book import PROSE_VALUE, glued_values
 from hwlib.data import atomic_path
-
-EVAL = re.compile(r"\{eval\}`([^`]*)`")
-RECORD = "application/papermill.record/text/plain"
 
 
 def store_prose_values(path):
     """Set each markdown cell's user_expressions from the notebook's glued values."""
     nb = nbformat.read(path, as_version=4)
-    glued = {
-        out.metadata["scrapbook"]["name"]: out.data[RECORD]
-        for cell in nb.cells
-        for out in cell.get("outputs", [])
-        if "scrapbook" in out.get("metadata", {})
-    }
+    glued = glued_values(nb)
     for cell in nb.cells:
         if cell.cell_type != "markdown":
             continue
-        names = list(dict.fromkeys(EVAL.findall(cell.source)))
+        names = list(dict.fromkeys(PROSE_VALUE.findall(cell.source)))
         missing = [name for name in names if name not in glued]
         if missing:
             raise SystemExit(

@@ -4,6 +4,7 @@
 import base64
 import hashlib
 import inspect
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,22 +27,47 @@ class Plain(str):
         printer.text(str(self))
 
 
+# {eval}`name` in a notebook's Markdown: the prose quotes the value of variable name.
+PROSE_VALUE = re.compile(r"\{eval\}`([^`]*)`")
+GLUED_TEXT = "application/papermill.record/text/plain"  # how myst_nb.glue stores text
+_hooks = {}  # the hook that load_ipython_extension registered, by shell
+
+
 def load_ipython_extension(ipython):
-    """`%load_ext hwlib.book`: after each cell, glue (myst_nb.glue) every Plain value
-    that a variable took in it, under the variable's name. The book's {eval} role
-    reads these records; JupyterLab's MyST renderer asks the kernel for the variable."""
-    glued = {}
+    """`%load_ext hwlib.book`: after each cell, glue (myst_nb.glue) under its name each
+    Plain value of the notebook's variables that differs from the one last glued under
+    that name. The book's {eval} role reads these records; JupyterLab's MyST renderer
+    asks the kernel for the variable itself."""
+    last_glued = {}
 
     def glue_plain_values(result):
         from myst_nb import glue
 
         for name, value in list(ipython.user_ns.items()):
             if isinstance(value, Plain) and not name.startswith("_"):
-                if glued.get(name) != value:
-                    glued[name] = value
+                if last_glued.get(name) != value:
+                    last_glued[name] = value
                     glue(name, value, display=False)
 
     ipython.events.register("post_run_cell", glue_plain_values)
+    _hooks[ipython] = glue_plain_values
+
+
+def unload_ipython_extension(ipython):
+    """`%unload_ext hwlib.book` (and `%reload_ext`, before it loads again): stop."""
+    hook = _hooks.pop(ipython, None)
+    if hook is not None:
+        ipython.events.unregister("post_run_cell", hook)
+
+
+def glued_values(nb):
+    """{name: text} of the values that an executed notebook (nbformat) glued."""
+    return {
+        out.metadata["scrapbook"]["name"]: out.data[GLUED_TEXT]
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if "scrapbook" in out.get("metadata", {})
+    }
 
 
 def execution_key(source=None):

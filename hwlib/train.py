@@ -129,6 +129,7 @@ def train_classifier(x, y, valid, recipe, log_every=0, progress=None):
     valid is (xv, yv) or None. Sets up the network and its batches (epoch_batches),
     runs train_loop, and with paper_at_zero trains on x - 1 and folds the shift back
     into the first layer (fold_paper), so that the result takes the images as they are.
+    train_loop says what history holds, and what log_every and progress do.
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.float32)
@@ -148,10 +149,10 @@ def train_loop(params, batches_of, valid, recipe, log_every=0, progress=None):
     an update of params in place; returns the history.
 
     batches_of(epoch) gives the epoch's batches (xb, yb). history holds per-epoch
-    lists: train_loss / train_acc, averaged over the epoch's batches as the handout
-    computes them, and valid_loss / valid_acc on valid (or None) after each epoch; loss
-    is cross-entropy per sample. A rounded line is printed every log_every epochs (0:
-    never); progress, if given, wraps the epochs.
+    lists: train_loss / train_acc, per sample over the epoch's batches while the
+    weights change, as the handout computes them, and valid_loss / valid_acc on valid
+    (or None) after each epoch; loss is cross-entropy per sample. A rounded line is
+    printed every log_every epochs (0: never); progress, if given, wraps the epochs.
     """
     history = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": []}
     for epoch in _epochs(recipe.epochs, progress):

@@ -57,12 +57,10 @@ def glued(notebook, key):
     """The text a notebook glued under key, read from its stored outputs."""
     import nbformat
 
+    from hwlib.book import glued_values
+
     nb = nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("metadata", {}).get("scrapbook", {}).get("name") == key:
-                return out["data"]["application/papermill.record/text/plain"]
-    raise KeyError(key)
+    return glued_values(nb)[key]
 
 
 def execution_cache(build):

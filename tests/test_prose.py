@@ -13,6 +13,8 @@ import nbformat
 import pytest
 import yaml
 
+from hwlib.book import GLUED_TEXT, PROSE_VALUE
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["q2_network", "q3_training", "q4_autoencoder", "q5_text_extraction"]
 
@@ -70,7 +72,7 @@ def prose_values(nb):
         name
         for cell in nb.cells
         if cell.cell_type == "markdown"
-        for name in re.findall(r"\{eval\}`([^`]*)`", cell.source)
+        for name in PROSE_VALUE.findall(cell.source)
     ]
 
 
@@ -89,7 +91,7 @@ def quoted_outside_their_section(nb):
             for line in cell.source.splitlines():
                 if re.match(r"#{1,2} ", line):
                     section = line
-                quotes += [(k, section) for k in re.findall(r"\{eval\}`([^`]*)`", line)]
+                quotes += [(k, section) for k in PROSE_VALUE.findall(line)]
         else:
             computed.update((k, section) for k in assigned_values(cell))
     return [(key, where) for key, where in quotes if computed.get(key) != where]
@@ -166,15 +168,14 @@ def test_load_ext_glues_each_plain_value_under_its_name_once():
         nbformat.v4.new_code_cell('acc = Plain("0.9")\nn = 3\nprint("run")'),
         nbformat.v4.new_code_cell('acc = Plain("0.9")\nlabel = Plain("x")'),
         nbformat.v4.new_code_cell('acc = Plain("0.8")'),
+        nbformat.v4.new_code_cell("%unload_ext hwlib.book"),
+        nbformat.v4.new_code_cell('acc = Plain("0.7")'),
     ]
     NotebookClient(nb, timeout=60).execute()
-    assert glued_names(nb) == [
-        "acc",
-        "label",
-        "acc",
-    ]  # the same value once; n is no Plain
+    # The same value once, a changed one again, none after unloading; n is no Plain.
+    assert glued_names(nb) == ["acc", "label", "acc"]
     record = nb.cells[1].outputs[-1]
-    assert record["data"] == {"application/papermill.record/text/plain": "0.9"}
+    assert record["data"] == {GLUED_TEXT: "0.9"}
     assert nb.cells[1].outputs[0]["text"] == "run\n"
 
 

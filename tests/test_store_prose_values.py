@@ -6,6 +6,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_prose import NOTEBOOKS
+
+from hwlib.book import GLUED_TEXT, PROSE_VALUE, glued_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "book" / "store_prose_values.py"
@@ -22,59 +25,53 @@ def stored(cell):
     }
 
 
-def glue_record(name, text):
-    return nbformat.v4.new_output(
-        "display_data",
-        data={"application/papermill.record/text/plain": text},
-        metadata={
-            "scrapbook": {"name": name, "mime_prefix": "application/papermill.record/"}
-        },
-    )
+def notebook_with_a_value(path, *markdown):
+    """A notebook at path whose one code cell glued acc = 0.9, then markdown cells."""
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell('acc = Plain("0.9")')
+    code.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={GLUED_TEXT: "0.9"},
+            metadata={"scrapbook": {"name": "acc", "mime_prefix": GLUED_TEXT[:-10]}},
+        )
+    ]
+    nb.cells = [code, *map(nbformat.v4.new_markdown_cell, markdown)]
+    nbformat.write(nb, path)
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["q2_network", "q3_training", "q4_autoencoder", "q5_text_extraction"],
-)
-def test_the_stored_notebooks_show_their_glued_values_in_jupyterlab(name):
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_stored_notebooks_hold_the_glued_value_of_each_quote_for_jupyterlab(name):
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-    glued = {
-        out.metadata["scrapbook"]["name"]: out.data[
-            "application/papermill.record/text/plain"
-        ]
-        for cell in nb.cells
-        for out in cell.get("outputs", [])
-        if "scrapbook" in out.get("metadata", {})
-    }
-    cells = [c for c in nb.cells if c.cell_type == "markdown" and "{eval}" in c.source]
-    assert cells
-    for cell in cells:
-        values = stored(cell)
-        assert values and all(f"{{eval}}`{k}`" in cell.source for k in values)
-        assert values == {k: glued[k] for k in values}
+    glued = glued_values(nb)
+    quoting = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            names = set(PROSE_VALUE.findall(cell.source))
+            assert stored(cell) == {k: glued[k] for k in names}
+            quoting += bool(names)
+    assert quoting > 0
+
+
+def test_each_cell_stores_its_quoted_values_once_and_a_cell_without_quotes_none(
+    tmp_path,
+):
+    path = tmp_path / "n.ipynb"
+    notebook_with_a_value(path, "It reaches {eval}`acc` %, {eval}`acc` again.", "No.")
+    script.store_prose_values(path)
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[1].metadata.user_expressions == [
+        {
+            "expression": "acc",
+            "result": {"status": "ok", "data": {"text/plain": "0.9"}, "metadata": {}},
+        }
+    ]
+    assert "user_expressions" not in cells[2].metadata
 
 
 def test_a_quoted_value_that_no_cell_computed_is_refused_and_nothing_written(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    code = nbformat.v4.new_code_cell('acc = Plain("0.9")')
-    code.outputs = [glue_record("acc", "0.9")]
-    nb.cells = [
-        code,
-        nbformat.v4.new_markdown_cell("It reaches {eval}`acc` %, {eval}`acc` again."),
-        nbformat.v4.new_markdown_cell("No value here."),
-    ]
     path = tmp_path / "n.ipynb"
-    nbformat.write(nb, path)
-    script.store_prose_values(path)
-    cells = nbformat.read(path, as_version=4).cells
-    assert (
-        stored(cells[1]) == {"acc": "0.9"}
-        and len(cells[1].metadata.user_expressions) == 1
-    )
-    assert "user_expressions" not in cells[2].metadata
-
-    nb.cells.append(nbformat.v4.new_markdown_cell("And {eval}`loss`."))
-    nbformat.write(nb, path)
+    notebook_with_a_value(path, "It reaches {eval}`acc` %.", "And {eval}`loss`.")
     before = path.read_bytes()
     with pytest.raises(SystemExit) as refused:  # a message, not a traceback
         script.store_prose_values(path)

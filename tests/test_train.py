@@ -109,22 +109,30 @@ def test_train_loop_takes_one_handout_step_per_batch():
     params = train.init_classifier(x.shape[1], 5, y.shape[1], seed=0, dtype=np.float64)
     expected = {k: v.copy() for k, v in params.items()}
     batches = nn.get_random_batches(x, y, 8, rng=np.random.default_rng(0))
-    history = train.train_loop(params, lambda epoch: batches, None, recipe)
-    losses = []
+    epochs_asked = []
+    history = train.train_loop(
+        params, lambda epoch: epochs_asked.append(epoch) or batches, None, recipe
+    )
+    assert epochs_asked == [0, 1]
+    losses, accuracies = [], []
     for _ in range(2):
-        total = 0.0
+        total = correct = 0.0
         for xb, yb in batches:
             h = nn.forward(xb, expected, "layer1", nn.sigmoid)
             probs = nn.forward(h, expected, "output", nn.softmax)
-            total += nn.compute_loss_and_acc(yb, probs)[0]
+            loss, acc = nn.compute_loss_and_acc(yb, probs)
+            total += loss
+            correct += acc * len(xb)
             delta = nn.backwards(probs - yb, expected, "output", nn.linear_deriv)
             nn.backwards(delta, expected, "layer1", nn.sigmoid_deriv)
             for name in ("Wlayer1", "blayer1", "Woutput", "boutput"):
                 expected[name] = expected[name] - 0.01 * expected.pop("grad_" + name)
         losses.append(total / len(x))
+        accuracies.append(correct / len(x))
     for name in ("Wlayer1", "blayer1", "Woutput", "boutput"):
         np.testing.assert_allclose(params[name], expected[name], rtol=1e-12)
     np.testing.assert_allclose(history["train_loss"], losses, rtol=1e-12)
+    np.testing.assert_allclose(history["train_acc"], accuracies, rtol=1e-12)
     assert history["valid_acc"] == []
 
 
