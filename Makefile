@@ -42,15 +42,14 @@ book: train
 
 ## make test: unit tests, real-data tests (when HW5_REAL_DATA is set), the builds, and nbval
 ## over every notebook, with networks trained once into a temporary folder (HW5_TEST_CACHE
-## names a folder to keep them in instead); one pytest worker per core and one more (the
-## browser and build tests spend much of their time waiting for other processes), each
-## notebook's cells and each test module on one worker (--dist loadscope), in the order of
-## the files, so that the book's long build starts first
+## names a folder to keep them in instead); one pytest worker per core, each notebook's
+## cells and each test module on one worker (--dist loadscope), in the order of the files,
+## so that the book's long build starts first
 test: $(READY)
 	cache=$${HW5_TEST_CACHE:-$$(mktemp -d)}; \
 	HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m hwlib train && \
 	$(RUN_ENV) HW5_CACHE=$$cache HW5_DATA=builtin $(PY) -m pytest -rs --durations=10 \
-	  -n $$(( $$(nproc) + 1 )) --dist loadscope --no-loadscope-reorder --nbval \
+	  -n auto --dist loadscope --no-loadscope-reorder --nbval \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider; \
 	status=$$?; [ -n "$$HW5_TEST_CACHE" ] || rm -rf "$$cache"; exit $$status
 
