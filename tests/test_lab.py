@@ -103,6 +103,19 @@ def lab(tmp_path_factory):
     assert lab.process.returncode is not None
 
 
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One browser page for this module's notebooks: JupyterLab loads once, and each
+    notebook opens in a tab of its own (open_notebook)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # ?reset: a workspace without the tabs that an earlier JupyterLab page left open
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.wait_for_function("() => window.jupyterapp", timeout=60000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+    yield page
+    page.close()
+
+
 def test_make_lab_starts_jupyterlab_with_the_projects_kernel(lab):
     with urllib.request.urlopen(f"{lab.url}/api/kernelspecs?token={lab.token}") as r:
         specs = json.load(r)
@@ -119,23 +132,20 @@ ERROR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 MARKDOWN = f"{NOTEBOOK} .jp-MarkdownCell .lm-Widget.myst"  # rendered by jupyterlab-myst
 
 
-def open_notebook(lab, page, name, wait_for_kernel=True, in_open_lab=False):
-    """Open the notebook in JupyterLab on page (in_open_lab: in the JupyterLab that the
-    page already shows, as a new tab), and wait until each of its cells is on the page
-    and its Markdown rendered, and, if asked, until its kernel is idle."""
+def open_notebook(page, name, wait_for_kernel=True):
+    """Open the notebook in a new tab of the JupyterLab on page, and wait until each of
+    its cells is on the page and its Markdown rendered, and, if asked, until its kernel
+    is idle."""
     import nbformat
 
     cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
     code = sum(c.cell_type == "code" for c in cells)
-    if in_open_lab:
-        page.evaluate(
-            "async path => {"
-            "  await window.jupyterapp.commands.execute('docmanager:open', {path});"
-            "}",
-            name,
-        )
-    else:  # ?reset: a workspace without the tabs that earlier pages opened
-        page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.evaluate(
+        "async path => {"
+        "  await window.jupyterapp.commands.execute('docmanager:open', {path});"
+        "}",
+        name,
+    )
     if wait_for_kernel:
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)
     # JupyterLab adds the cells, and jupyterlab-myst renders the Markdown, one by one.
@@ -215,15 +225,29 @@ def mark_stored_values(page, mark):
     )
 
 
+def test_q1_q2_q4_and_q5_open_with_their_stored_values_and_no_raw_markup(lab_page):
+    """As the next test checks for Q3 before it runs it; their kernels need not start."""
+    for name in [
+        "q1_theory.ipynb",
+        "q2_network.ipynb",
+        "q4_autoencoder.ipynb",
+        "q5_text_extraction.ipynb",
+    ]:
+        open_notebook(lab_page, name, wait_for_kernel=False)
+        check_stored_values_and_markup(lab_page, name)
+        if name == "q1_theory.ipynb":  # equations numbered, as in the book
+            assert lab_page.locator(MARKDOWN, has_text="(3)").count() >= 1
+
+
 def test_after_run_all_the_q3_1_answer_shows_the_accuracy_printed_above_it(
-    lab, browser, screenshots
+    lab_page, screenshots
 ):
     """A student runs Q3 in JupyterLab. The answer's {eval} values come from this
     run's kernel: with the stored values replaced by a mark, the validation accuracy
     in the prose is the one printed above it after the run. The screenshot, saved
     whatever happens, shows the printed line and the answer."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    open_notebook(lab, page, "q3_training.ipynb")
+    page = lab_page
+    open_notebook(page, "q3_training.ipynb")
     answer = page.locator(".jp-MarkdownCell", has_text="The network reaches").first
     printed = page.get_by_text(re.compile(r"^validation accuracy \d\.\d{3}, test"))
     try:
@@ -251,26 +275,3 @@ def test_after_run_all_the_q3_1_answer_shows_the_accuracy_printed_above_it(
                     "height": bottom["y"] + bottom["height"] - top["y"] + 16,
                 },
             )
-        page.close()
-
-
-def test_the_other_notebooks_open_with_their_stored_values_and_no_raw_markup(
-    lab, browser
-):
-    """As the test above checks for Q3 before it runs it; their kernels need not start."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        for i, name in enumerate(
-            [
-                "q1_theory.ipynb",
-                "q2_network.ipynb",
-                "q4_autoencoder.ipynb",
-                "q5_text_extraction.ipynb",
-            ]
-        ):
-            open_notebook(lab, page, name, wait_for_kernel=False, in_open_lab=i > 0)
-            check_stored_values_and_markup(page, name)
-            if name == "q1_theory.ipynb":  # equations numbered, as in the book
-                assert page.locator(MARKDOWN, has_text="(3)").count() >= 1
-    finally:
-        page.close()
