@@ -19,14 +19,14 @@ BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep
 # The lock file lists every dependency, so none need be resolved (--no-deps; pip check
 # confirms that nothing is missing). The bytecode is compiled afterwards on every core,
 # and once: where PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile every
-# module again in every process.
+# module again in every process. The packages' own test suites are left out.
 $(READY): requirements.lock pyproject.toml book/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "$$(grep '^uv==' requirements.lock)"
 	UV_LINK_MODE=copy $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps \
 	  -r requirements.lock
 	$(PY) -m pip check
-	$(PY) -m compileall -q -j 0 $(VENV)/lib
+	$(PY) -m compileall -q -j 0 -x '/tests?/' $(VENV)/lib
 	mkdir -p $(VENV)/etc/ipython && cp book/ipython_kernel_config.py $(VENV)/etc/ipython/
 	touch $@
 
