@@ -103,7 +103,24 @@ class Source:
                 "8,280 / 2,520 / "
                 "1,800 images) and photos composed from its test split"
             )
-        return f"the NIST36 files and photos in the folder '{self.folder.name}'"
+        line = f"the NIST36 files and photos in the folder '{self.folder.name}'"
+        own = self.files_description()
+        return line + (f"; the NIST36 files describe themselves: {own}" if own else "")
+
+    def files_description(self):
+        """The description that the folder's nist36_train.mat carries, if it has one
+        (a set built in the course format may say what it is), else None."""
+        path = _find(self.folder, NIST36_FILES[0]) if self.folder else None
+        if path is None:
+            return None
+        try:
+            mat = scipy.io.loadmat(path, variable_names=["description"])
+        except (OSError, ValueError):  # read_nist36 reports unreadable files
+            return None
+        text = mat.get("description")
+        return (
+            str(np.ravel(text)[0]).strip() if text is not None and text.size else None
+        )
 
 
 def data_source():

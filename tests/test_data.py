@@ -193,6 +193,25 @@ def test_describing_a_source_names_no_absolute_path(tmp_path):
     assert "built-in real handwriting" in data.Source(data.BUILTIN).describe()
 
 
+def test_a_course_folder_is_described_with_its_files_own_description(tmp_path):
+    folder = tmp_path / "hw5"
+    (folder / "set").mkdir(parents=True)
+    arrays = {"train_data": np.ones((2, 1024)), "train_labels": np.eye(36)[:2]}
+    scipy.io.savemat(folder / "set" / "nist36_train.mat", arrays)
+    assert data.Source("course", folder).describe() == (
+        "the NIST36 files and photos in the folder 'hw5'"
+    )
+    arrays["description"] = "A stand-in set, in the course format."
+    scipy.io.savemat(folder / "set" / "nist36_train.mat", arrays)
+    assert (
+        data.Source("course", folder)
+        .describe()
+        .endswith(
+            "; the NIST36 files describe themselves: A stand-in set, in the course format."
+        )
+    )
+
+
 def test_save_npz_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError("disk full")
