@@ -115,7 +115,7 @@ class Source:
             return None
         try:
             mat = scipy.io.loadmat(path, variable_names=["description"])
-        except (OSError, ValueError):  # read_nist36 reports unreadable files
+        except Exception:  # scipy raises several types; read_nist36 reports them
             return None
         text = mat.get("description")
         return (

@@ -201,6 +201,10 @@ def test_a_course_folder_is_described_with_its_files_own_description(tmp_path):
     assert data.Source("course", folder).describe() == (
         "the NIST36 files and photos in the folder 'hw5'"
     )
+    (folder / "set" / "nist36_train.mat").write_bytes(b"not a MATLAB file")
+    assert data.Source("course", folder).describe() == (
+        "the NIST36 files and photos in the folder 'hw5'"
+    )  # load_nist36 reports the damaged file, naming it
     arrays["description"] = "A stand-in set, in the course format."
     scipy.io.savemat(folder / "set" / "nist36_train.mat", arrays)
     assert (
