@@ -45,13 +45,15 @@ def builtin():
 
 @pytest.fixture(scope="session")
 def real_data():
-    """The folder named by HW5_REAL_DATA, with emnist36/ and images/ in it."""
+    """The folder named by HW5_REAL_DATA, with emnist36/ and images/ in it, as an
+    absolute path: the notebooks' kernels run in notebooks/, so a path relative to the
+    project (../shared/hw5) would name another folder there."""
     folder = os.environ.get("HW5_REAL_DATA")
     if not folder:
         pytest.skip(
             "HW5_REAL_DATA is not set: no real handwriting or course photos to test on"
         )
-    folder = Path(folder)
+    folder = Path(folder).resolve()
     if not (folder / "emnist36").is_dir() or not (folder / "images").is_dir():
         pytest.fail(f"HW5_REAL_DATA={folder} has no emnist36/ and images/ folders")
     return folder
