@@ -65,3 +65,28 @@ def test_bare_references_train_exactly_like_the_student_code():
     for (name, _, _), W, b in zip(bench.AUTOENCODER_LAYERS, Ws, bs):
         np.testing.assert_allclose(W, student["W" + name], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(b, student["b" + name], rtol=1e-9, atol=1e-12)
+
+
+def test_reader_benchmark_tells_page_errors_from_errors_of_the_images_alone():
+    import bench_reader
+
+    # Z: misread both ways; B and O: only on the page (the crop); 1, I and S: only
+    # alone (their words put them right); A: right both ways.
+    assert bench_reader.error_sources("AB1ZOIS", "A81SBIS", "ABIRO15") == (1, 2, 3)
+    assert bench_reader.error_sources("AB", "AB", "AB") == (0, 0, 0)
+    assert bench_reader.error_sources("ABC", "AC", "ABC") is None  # cannot be paired
+
+
+def test_reader_benchmark_records_the_images_that_compose_each_page():
+    import bench_reader
+
+    from hwlib import data
+
+    rng = np.random.default_rng(0)
+    y = np.eye(36)[np.repeat(np.arange(36), 2)]
+    x = np.clip(rng.random((72, 1024)), 0, 1)
+    x[:, 300:700] = 0.0  # ink in every image, so that each has a glyph to crop
+    photos, rows = bench_reader.compose({"p": ["AB 12", "Z"]}, x, y, seed=0)
+    labels = "".join(data.CLASSES[k] for k in y[rows].argmax(axis=1))
+    assert [p.lines for p in photos] == [["AB 12", "Z"]] and labels == "AB12Z"
+    assert len(set(rows)) == len(rows)  # a different image for every character
