@@ -49,7 +49,8 @@ READER_RECIPE = replace(
 )
 # The convolutional network beyond the handout (see hwlib.conv and Q3): two stages of a
 # 5x5 convolution and 2x2 max pooling, a dense layer, relu throughout, trained with
-# momentum on shifted images, the paper at 0.
+# momentum on the reading network's images (four distorted copies, shifts of up to 2
+# pixels, the paper at 0).
 CNN_RECIPE = replace(
     NIST36_RECIPE,
     hidden=128,
@@ -59,6 +60,7 @@ CNN_RECIPE = replace(
     lr=0.001,
     momentum=0.9,
     shift=2,
+    copies=4,
     paper_at_zero=True,
 )
 AUTOENCODER_RECIPE = dict(
