@@ -17,15 +17,15 @@ BOOK := $(VENV)/bin/jupyter-book build . --path-output $(OUT) --all -W -n --keep
 # The exact versions of requirements.lock, generated from requirements.txt by make lock.
 # uv, at the lock's version, installs them: it takes seconds where pip takes a minute.
 # The lock file lists every dependency, so none need be resolved (--no-deps; pip check
-# confirms that nothing is missing). The files are hard links into uv's cache (uv's own
-# default on Linux; it copies where the cache is on another disk): a few seconds, where
-# copying the gigabyte took 12 s or more. The bytecode is compiled afterwards on every
-# core, and once: where PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile
-# every module again in every process. The packages' own test suites are left out.
+# confirms that nothing is missing). uv links the files from its cache as it does by
+# default (hard links on Linux): a few seconds, where copying the gigabyte took 12 s or
+# more. The bytecode is compiled afterwards on every core, and once: where
+# PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile every module again in
+# every process. The packages' own test suites are left out.
 $(READY): requirements.lock pyproject.toml book/ipython_kernel_config.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "$$(grep '^uv==' requirements.lock)"
-	UV_LINK_MODE=hardlink $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps \
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps \
 	  -r requirements.lock
 	$(PY) -m pip check
 	$(PY) -m compileall -q -j 0 -x '/tests?/' $(VENV)/lib

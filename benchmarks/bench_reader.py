@@ -7,11 +7,12 @@ every page it reads. The pages are the course photos (from a folder given with -
 such as the folder with images/ that HW5_REAL_DATA names), the four composed default
 photos, and more pages composed here, with texts that mix words and numbers, which the
 reader was never tuned on. For the composed pages, whose every character is a known test
-image, where each error comes from: the network misreads the image alone too, or only
-the page (the crop), and how many misreadings of the images alone their words put right.
-Where the tesseract command is installed, its reading of the same pages, scored the same
-way, for comparison (it is no dependency of the project). Last, the time and peak memory
-of `python -m hwlib read` on a blank 9000x7000 photo.
+image: how many characters a network misreads both on the page and alone (its image
+given to the network as it is), only on the page (cropped from the photo, and decided
+with its word), and only alone. Where the tesseract command is installed, its reading of
+the same pages, scored the same way, for comparison (it is no dependency of the
+project). Last, the time and peak memory of `python -m hwlib read` on a blank 9000x7000
+photo.
 
 Usage: python benchmarks/bench_reader.py [--photos FOLDER] [--seeds 0 1 2]
 """
@@ -57,52 +58,75 @@ class Taken:
 
 
 def compose(texts, x, y, seed):
-    """The pages of texts composed from (x, y), as data.Photo, and the row of x behind
-    each character of all pages, in reading order."""
+    """The pages of texts composed from (x, y), as data.Photo, and for each page the rows
+    of x behind its characters, in reading order."""
     taken = Taken(x)
-    own = pages.compose_photos(texts, taken, y, data.CLASSES, seed=seed)
-    return [data.Photo(name, image, lines) for name, image, lines in own], taken.rows
+    composed = pages.compose_photos(texts, taken, y, data.CLASSES, seed=seed)
+    photos, rows, start = [], [], 0
+    for name, image, lines in composed:
+        end = start + sum(len(line.replace(" ", "")) for line in lines)
+        photos.append(data.Photo(name, image, lines))
+        rows.append(taken.rows[start:end])
+        start = end
+    return photos, rows
+
+
+def composed_default_photos():
+    """The four composed default photos, as data.load_photos gives them, the rows of the
+    built-in test split behind each one's characters, and that split's images."""
+    x, y = data.builtin_nist36("test")
+    photos, rows = compose(data.PHOTO_TEXT, x, y, data.PAGES_SEED)
+    return [replace(p, name=data.COMPOSED_NAMES[p.name]) for p in photos], rows, x
 
 
 def error_sources(truth, read, alone):
-    """Where a page's character errors come from, for pages composed of known images.
+    """Where a page's character errors come from, for a page composed of known images.
 
     truth, read and alone are the true characters, the page's reading and the network's
     reading of each character's image alone, all in reading order without spaces.
-    Returns (errors also made on the image alone, errors made only on the page, errors
-    on the image alone that the page reads right), or None when the reading has another
+    Returns (errors made on the page and on the image alone, errors made only on the
+    page, errors made only on the image alone), or None when the reading has another
     number of characters, so that characters cannot be paired.
     """
     if len(read) != len(truth):
         return None
-    both = page_only = put_right = 0
+    both = page_only = alone_only = 0
     for want, got, single in zip(truth, read, alone):
         if got != want and single != want:
             both += 1
         elif got != want:
             page_only += 1
         elif single != want:
-            put_right += 1
-    return both, page_only, put_right
+            alone_only += 1
+    return both, page_only, alone_only
 
 
 def print_error_sources(params, photos, read, rows, x):
-    """One line: error_sources over all photos, read as read_pages read them (read),
-    composed from the rows of x."""
-    probs = train.classifier_probs(params, x[rows].astype(np.float32))
-    alone = "".join(data.CLASSES[k] for k in probs.argmax(axis=1))
-    truth = "".join("".join(p.lines) for p in photos).replace(" ", "")
-    got = "".join("".join(read[p.name][0].lines) for p in photos).replace(" ", "")
-    sources = error_sources(truth, got, alone)
-    if sources is None:
-        print(f"{'':13}(the pages read {len(got)} characters, not {len(truth)})")
-        return
-    both, page_only, put_right = sources
-    print(
-        f"{'':13}{len(truth)} characters: {both} misread on the page and alone, "
-        f"{page_only} only on the page, {put_right} only alone (the word put them "
-        f"right); without the page's own errors {100 * (1 - both / len(truth)):.1f} %"
+    """One line: error_sources summed over the photos, read as read (from read_pages),
+    each composed from its rows of x; a photo whose reading has another number of
+    characters is left out, and counted."""
+    dtype = params["Wlayer1"].dtype  # as text.read_text reads
+    counts, characters, left_out = np.zeros(3, int), 0, 0
+    for photo, page_rows in zip(photos, rows):
+        probs = train.classifier_probs(params, x[page_rows].astype(dtype))
+        alone = "".join(data.CLASSES[k] for k in probs.argmax(axis=1))
+        truth = "".join(photo.lines).replace(" ", "")
+        got = "".join(read[photo.name][0].lines).replace(" ", "")
+        sources = error_sources(truth, got, alone)
+        if sources is None:
+            left_out += 1
+        else:
+            counts += sources
+            characters += len(truth)
+    both, page_only, alone_only = counts
+    line = (
+        f"{'':13}{characters} characters: {both} misread on the page and alone, "
+        f"{page_only} only on the page, {alone_only} only alone; without the errors "
+        f"only on the page {100 * (1 - both / max(characters, 1)):.1f} %"
     )
+    if left_out:
+        line += f" ({left_out} of {len(photos)} pages left out: another number of characters)"
+    print(line)
 
 
 def read_pages(params, style, photos):
@@ -194,11 +218,7 @@ def main():
     valid = data.load_nist36("valid")
     style = text.CropStyle.from_training(train_x)
     test_x, test_y = data.load_nist36("test")
-    builtin_x, builtin_y = data.builtin_nist36("test")
-    composed, composed_rows = compose(
-        data.PHOTO_TEXT, builtin_x, builtin_y, data.PAGES_SEED
-    )
-    composed = [replace(p, name=data.COMPOSED_NAMES[p.name]) for p in composed]
+    composed, composed_rows, builtin_x = composed_default_photos()
     own, own_rows = compose(OWN_TEXTS, test_x, test_y, OWN_SEED)
     page_sets = {"composed": composed, "own": own}
     sources = {"composed": (composed_rows, builtin_x), "own": (own_rows, test_x)}
