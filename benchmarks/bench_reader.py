@@ -45,30 +45,12 @@ OWN_TEXTS = {
 OWN_SEED = 7
 
 
-class Taken:
-    """The rows of x, recording the index of each row that compose_photos takes: one per
-    character, in reading order."""
-
-    def __init__(self, x):
-        self.x, self.rows = x, []
-
-    def __getitem__(self, i):
-        self.rows.append(i)
-        return self.x[i]
-
-
 def compose(texts, x, y, seed):
     """The pages of texts composed from (x, y), as data.Photo, and for each page the rows
     of x behind its characters, in reading order."""
-    taken = Taken(x)
-    composed = pages.compose_photos(texts, taken, y, data.CLASSES, seed=seed)
-    photos, rows, start = [], [], 0
-    for name, image, lines in composed:
-        end = start + sum(len(line.replace(" ", "")) for line in lines)
-        photos.append(data.Photo(name, image, lines))
-        rows.append(taken.rows[start:end])
-        start = end
-    return photos, rows
+    composed = pages.compose_photos(texts, x, y, data.CLASSES, seed=seed)
+    photos = [data.Photo(name, image, lines) for name, image, lines, _ in composed]
+    return photos, [rows for *_, rows in composed]
 
 
 def composed_default_photos():

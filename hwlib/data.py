@@ -284,7 +284,7 @@ def load_photos(source=None):
         test = builtin_nist36("test")
         return [
             Photo(COMPOSED_NAMES[name], image, lines)
-            for name, image, lines in compose_photos(
+            for name, image, lines, _ in compose_photos(
                 PHOTO_TEXT, *test, CLASSES, seed=PAGES_SEED
             )
         ]

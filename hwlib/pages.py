@@ -13,7 +13,9 @@ from scipy.ndimage import gaussian_filter, zoom
 
 
 def compose_photos(texts, x, y, classes, seed):
-    """[(name, RGB uint8 image, lines)] for texts {name: lines}, written with x, y.
+    """[(name, RGB uint8 image, lines, rows)] for texts {name: lines}, written with x,
+    y; rows are the indices in x of the images written, one per character of lines, in
+    reading order.
 
     x, y are NIST36-format rows and one-hot labels, classes the character of each
     label column (data.CLASSES). Every character on every page is a
@@ -24,22 +26,22 @@ def compose_photos(texts, x, y, classes, seed):
     rng = np.random.default_rng(seed)
     labels = np.asarray(y).argmax(axis=1)
     pools = {c: [] for c in classes}
+    used = []  # the rows of x that the pages take, in order
 
     def next_image(char):
         if not pools[char]:
             pools[char] = list(
                 rng.permutation(np.flatnonzero(labels == classes.index(char)))
             )
-        return 1.0 - np.asarray(x[pools[char].pop()]).reshape(32, 32).T  # upright ink
+        used.append(int(pools[char].pop()))
+        return 1.0 - np.asarray(x[used[-1]]).reshape(32, 32).T  # upright ink
 
-    return [
-        (
-            name,
-            compose_page(lines, next_image, rng, is_list=name.startswith("01")),
-            list(lines),
-        )
-        for name, lines in texts.items()
-    ]
+    photos = []
+    for name, lines in texts.items():
+        start = len(used)
+        image = compose_page(lines, next_image, rng, is_list=name.startswith("01"))
+        photos.append((name, image, list(lines), used[start:]))
+    return photos
 
 
 def compose_page(lines, next_image, rng, is_list=False):

@@ -31,7 +31,7 @@ def test_command_line_rejects_missing_and_non_image_files(tmp_path):
 def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monkeypatch):
     monkeypatch.setenv("HW5_DATA", data.BUILTIN)
     test_x, test_y = data.load_nist36("test")
-    name, image, lines = pages.compose_photos(
+    name, image, lines, _ = pages.compose_photos(
         {"04_deep.jpg": ["DEEP LEARNING"]}, test_x, test_y, data.CLASSES, seed=3
     )[0]
     photo = tmp_path / "photo.jpg"
@@ -57,7 +57,9 @@ def test_command_line_reads_with_the_reading_network_unless_told_q31(
     monkeypatch.setenv("HW5_DATA", data.BUILTIN)
     test_x, test_y = data.load_nist36("test")
     texts = {"page": ["TO DO LIST", "CALL 412 268 3818"]}
-    _, image, _ = pages.compose_photos(texts, test_x, test_y, data.CLASSES, seed=5)[0]
+    _, image, _, _ = pages.compose_photos(texts, test_x, test_y, data.CLASSES, seed=5)[
+        0
+    ]
     photo = tmp_path / "page.png"
     Image.fromarray(image).save(photo)
     style = text.CropStyle.default()

@@ -162,27 +162,16 @@ def test_composed_photos_are_deterministic_and_carry_their_text():
         np.testing.assert_array_equal(a.image, b.image)
 
 
-class RecordedRows:
-    """Rows of x that remember which ones were read."""
-
-    def __init__(self, x):
-        self.x, self.used = x, []
-
-    def __getitem__(self, i):
-        self.used.append(int(i))
-        return self.x[i]
-
-
 def test_composed_photos_use_each_test_image_at_most_once_and_of_the_right_class():
     test_x, test_y = data.load_nist36("test", data.Source(data.BUILTIN))
-    rows = RecordedRows(test_x)
-    pages.compose_photos(data.PHOTO_TEXT, rows, test_y, data.CLASSES, seed=0)
+    photos = pages.compose_photos(data.PHOTO_TEXT, test_x, test_y, data.CLASSES, seed=0)
+    used = [row for *_, rows in photos for row in rows]
     written = "".join(
         "".join(lines).replace(" ", "") for lines in data.PHOTO_TEXT.values()
     )
-    assert len(rows.used) == len(written) == len(set(rows.used))
+    assert len(used) == len(written) == len(set(used))
     labels = test_y.argmax(axis=1)
-    assert "".join(data.CLASSES[labels[i]] for i in rows.used) == written
+    assert "".join(data.CLASSES[labels[i]] for i in used) == written
 
 
 def test_describing_a_source_names_no_absolute_path(tmp_path):
