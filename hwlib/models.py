@@ -48,19 +48,21 @@ READER_RECIPE = replace(
     paper_at_zero=True,
 )
 # The convolutional network beyond the handout (see hwlib.conv and Q3): two stages of a
-# 5x5 convolution and 2x2 max pooling, a dense layer, relu throughout, trained with
-# momentum on the reading network's images (four distorted copies, shifts of up to 2
-# pixels, the paper at 0).
+# 5x5 convolution (16 and 32 filters) and 2x2 max pooling, a dense layer, relu
+# throughout, trained with momentum on the reading network's images (four distorted
+# copies, shifts of up to 2 pixels, the paper at 0), half of each copy binarized as Q5's
+# crops are.
 CNN_RECIPE = replace(
     NIST36_RECIPE,
     hidden=128,
-    conv=(8, 16),
+    conv=(16, 32),
     epochs=8,
     batch_size=32,
     lr=0.001,
     momentum=0.9,
     shift=2,
     copies=4,
+    binarized=0.5,
     paper_at_zero=True,
 )
 AUTOENCODER_RECIPE = dict(

@@ -118,6 +118,7 @@ class Recipe:
     anneal: bool = False  # the rate falls along a half cosine, from lr to about 0
     shift: int = 0  # every epoch, each image moved by up to shift pixels in x and y
     copies: int = 0  # distorted copies of the training set (see distort)
+    binarized: float = 0.0  # the fraction of each copy made binary like Q5's crops
     paper_at_zero: bool = False  # train on x - 1: only the ink drives the first layer
     conv: tuple = ()  # channels of 5x5 convolution stages: the convolutional reader
     seed: int = 0
@@ -189,8 +190,9 @@ def epoch_batches(x, y, recipe, rng):
 
     Without shift or copies: the handout's batches, drawn once, or drawn anew every
     epoch with reshuffle. With them, every epoch draws new batches of len(x) images,
-    picked at random from the originals and their copies (distort), each moved by up
-    to shift pixels (random_shift). With paper_at_zero the images come as x - 1.
+    picked at random from the originals and their copies (distort; with binarized,
+    that fraction of each copy also goes through binarize), each moved by up to shift
+    pixels (random_shift). With paper_at_zero the images come as x - 1.
     """
     paper = np.float32(recipe.paper_at_zero)
     if not (recipe.shift or recipe.copies):
@@ -203,7 +205,14 @@ def epoch_batches(x, y, recipe, rng):
             return lambda epoch: draw()
         first = draw()
         return lambda epoch: first
-    pool = np.vstack([x] + [distort(x, rng) for _ in range(recipe.copies)])
+    copies = []
+    for _ in range(recipe.copies):
+        copy = distort(x, rng)
+        if recipe.binarized:  # only then a draw: other recipes' streams stay the same
+            picked = rng.random(len(x)) < recipe.binarized
+            copy[picked] = binarize(copy[picked])
+        copies.append(copy)
+    pool = np.vstack([x] + copies)
     padded = pad_images(pool, recipe.shift)  # once: the paper around every image
     # Arrays that every epoch reuses (new ones this large cost fresh memory pages).
     chosen = np.empty((len(x), *padded.shape[1:]), np.float32)
@@ -313,6 +322,18 @@ def distort(x, rng, rotate=8.0, scale=0.08, slant=0.15, stroke=0.3):
     out[thicker] = ndimage.grey_erosion(out[thicker], size=(1, 2, 2))  # ink is dark
     out[thinner] = ndimage.grey_dilation(out[thinner], size=(1, 2, 2))
     return out.reshape(n, 1024).astype(x.dtype)
+
+
+def binarize(x, level=0.6, blur=0.6):
+    """The NIST36-format images x made to look as Q5 prepares a character cropped from
+    a photo: the ink where x is below level made full ink, gaps of one pixel closed (as
+    findLetters closes small gaps), and the edges blurred by blur pixels (as
+    prepare_crop blurs them, text.CropStyle.blur).
+    """
+    ink = x.reshape(-1, 32, 32) < level
+    ink = ndimage.binary_closing(ink, structure=np.ones((1, 2, 2)))
+    smooth = ndimage.gaussian_filter(ink.astype(np.float32), (0, blur, blur))
+    return (1 - np.clip(smooth, 0, 1)).reshape(-1, 1024).astype(x.dtype)
 
 
 AUTOENCODER_LAYERS = [
