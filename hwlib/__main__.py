@@ -1,5 +1,5 @@
 """Command line: python -m hwlib fetch | train [--workers N] | photos FOLDER |
-read PHOTO [PHOTO ...] [--boxes OUT.png] [--network reader|q3.1]"""
+read PHOTO [PHOTO ...] [--boxes OUT.png] [--network cnn|reader|q3.1]"""
 
 import argparse
 import sys
@@ -38,9 +38,9 @@ def main(argv=None):
     read.add_argument(
         "--network",
         choices=list(models.READERS),
-        default="reader",
-        help="the reading network of Q3 (default), the handout's Q3.1 network, or the "
-        "convolutional network of Q3",
+        default=models.DEFAULT_READER,
+        help="the convolutional network of Q3 (default), its reading network, or the "
+        "handout's Q3.1 network",
     )
     args = parser.parse_args(argv)
     try:
@@ -59,7 +59,7 @@ def main(argv=None):
     return 0
 
 
-def read_photos(photos, boxes_out, network="reader"):
+def read_photos(photos, boxes_out, network=models.DEFAULT_READER):
     """Print each photo's text; save the box drawing of a single photo if asked."""
     from . import text
 

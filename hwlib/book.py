@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from IPython.display import Code
 
-from . import data, models, text, train
+from . import conv, data, models, text, train
 
 
 def show_source(*objects):
@@ -83,24 +83,48 @@ def execution_key(source=None):
 
 
 def browser_networks(source=None):
-    """The Q3.1 and reading networks of the source, as `make train` cached them (never
-    trained here), and Q5's crop style, as JSON-ready data for the drawing page: each
-    layer's W (in x out, row-major) and b as base64 float32."""
+    """The convolutional, reading and Q3.1 networks of the source, as `make train`
+    cached them (never trained here), and Q5's crop style, as JSON-ready data for the
+    drawing page: each layer's W and b as base64 float32 (dense W: in x out, a
+    convolution's: k x k x in x out, both row-major), and default, the network that
+    reads unless told otherwise."""
 
     def encode(a):
         return base64.b64encode(np.asarray(a, "<f4").tobytes()).decode("ascii")
 
     test = data.load_nist36("test", source)
     networks = {}
-    titles = {"q3.1": "Q3.1 network", "reader": "reading network"}
-    for name, title in titles.items():  # fully connected: the page has no convolution
+    titles = {
+        "cnn": "convolutional network",
+        "reader": "reading network",
+        "q3.1": "Q3.1 network",
+    }
+    for name, title in titles.items():
         params, _ = models.READERS[name](source, allow_training=False)
+        convs = [f"conv{i}" for i in conv.stages(params)]
         names = train.hidden_layers(params) + ["output"]
+        dense = "-".join(str(params["W" + n].shape[1]) for n in names)
+        filters = " and ".join(str(params["W" + n].shape[3]) for n in convs)
         networks[name] = {
             "title": title,
-            "sizes": [params["Wlayer1"].shape[0]]
-            + [params["W" + n].shape[1] for n in names],
+            "shape": (
+                f"convolutions of {filters} filters, then {dense}"
+                if convs
+                else f"{params['Wlayer1'].shape[0]}-{dense}"
+            ),
             "test_accuracy": float(train.evaluate_classifier(params, *test)[1]),
+            "convolutions": [
+                {
+                    "size": params["W" + n].shape[0],
+                    "channels": params["W" + n].shape[2],
+                    "filters": params["W" + n].shape[3],
+                    "W": encode(params["W" + n]),
+                    "b": encode(params["b" + n]),
+                }
+                for n in convs
+            ],
+            # The activation of the dense layers before the output (hwlib.conv: relu).
+            "hidden": "relu" if convs else "sigmoid",
             "layers": [
                 {
                     "rows": params["W" + n].shape[0],
@@ -112,4 +136,9 @@ def browser_networks(source=None):
             ],
         }
     style = text.CropStyle.default(source)
-    return {"classes": data.CLASSES, "style": vars(style), "networks": networks}
+    return {
+        "classes": data.CLASSES,
+        "style": vars(style),
+        "networks": networks,
+        "default": models.DEFAULT_READER,
+    }

@@ -7,6 +7,7 @@ lacks Chromium or XeLaTeX; CI installs both.
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -183,6 +184,8 @@ def test_the_landing_page_links_the_pdf_and_shows_the_results_as_text(site, brow
         ("q3_training", "q3_test_acc"),
         ("q5_text_extraction", "q5_char_acc"),
         ("q5_text_extraction", "q5_reader_char_acc"),
+        ("q3_training", "q3_cnn_test_acc"),
+        ("q5_text_extraction", "q5_cnn_char_acc"),
     ]:
         assert glued(notebook, key) in results, key  # as written, not as a tuple
     assert page.locator("main table code").count() == 0  # plain text, not inline code
@@ -341,7 +344,7 @@ def page_reading(state):
 def test_the_drawing_page_reads_drawings_as_python_does(site, browser, screenshots):
     """Mouse drawings of L, 7 and O: the page prepares them as text.prepare_crop and
     reads them as classifier_probs with the book's cached networks; each character is
-    in both networks' top 3; nothing is asked of the outside world; the console is
+    in every network's top 3; nothing is asked of the outside world; the console is
     clean."""
     import numpy as np
 
@@ -349,9 +352,7 @@ def test_the_drawing_page_reads_drawings_as_python_does(site, browser, screensho
 
     builtin = data.Source(data.BUILTIN)
     style = text.CropStyle.default(builtin)
-    params = {
-        name: get(builtin)[0] for name, get in models.READERS.items() if name != "cnn"
-    }
+    params = {name: get(builtin)[0] for name, get in models.READERS.items()}
     page, errors, outside = open_try_page(site, browser)
     top3, differences = {}, {"input": [], "probabilities": []}
     for char, strokes in DRAWINGS.items():
@@ -366,7 +367,7 @@ def test_the_drawing_page_reads_drawings_as_python_does(site, browser, screensho
             top3[char, name] = [data.CLASSES[k] for k in np.argsort(-probs[name])[:3]]
             assert char in top3[char, name], (char, name, top3[char, name])
         # The bars show the chosen network's five likeliest classes, best first.
-        for name in ["reader", "q3.1"]:
+        for name in models.READERS:
             page.check(f"input[value='{name}']")
             labels = page.locator(".try-bars .try-label").all_inner_texts()
             assert labels == [data.CLASSES[k] for k in np.argsort(-probs[name])[:5]]
@@ -458,22 +459,37 @@ def test_the_drawing_page_takes_touch_and_pen(site, browser, kind):
 
 
 def test_the_drawing_page_weights_are_compact(built):
-    """Both networks' exported weights, float32 in base64, stay under 2 MB."""
-    size = (built / "html" / "_static" / "try-networks-weights.js").stat().st_size
-    assert size < 2_000_000, size
+    """Each network's exported weights, float32 in base64, stay under 2 MB."""
+    from hwlib import models
+
+    script = (built / "html" / "_static" / "try-networks-weights.js").read_text()
+    exported = json.loads(script.removeprefix("window.TRY_NETWORKS_DATA = ")[:-2])
+    sizes = {
+        name: sum(
+            len(layer["W"]) + len(layer["b"])
+            for layer in network["convolutions"] + network["layers"]
+        )
+        for name, network in exported["networks"].items()
+    }
+    assert set(sizes) == set(models.READERS) and max(sizes.values()) < 2_000_000, sizes
 
 
 def test_the_drawing_page_works_from_the_built_files_alone(built, browser):
-    """Opened from disk, with no server, the page still loads both networks and reads."""
+    """Opened from disk, with no server, the page still loads every network and reads."""
+    from hwlib import models
+
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto((built / "html" / "book" / "try.html").as_uri())
-    assert "on the test set" in page.inner_text("label:has(input[value='reader'])")
+    for name in models.READERS:
+        label = page.inner_text(f"label:has(input[value='{name}'])")
+        assert "on the test set" in label, name
+    # The network that reads unless told otherwise, as on the command line.
+    assert page.is_checked(f"input[value='{models.DEFAULT_READER}']")
     state = draw_with_mouse(page, DRAWINGS["7"])
-    assert len(state["input"]) == 1024 and set(state["probabilities"]) == {
-        "q3.1",
-        "reader",
-    }
+    assert len(state["input"]) == 1024 and set(state["probabilities"]) == set(
+        models.READERS
+    )
     assert errors == []
     page.close()

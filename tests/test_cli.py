@@ -51,7 +51,7 @@ def test_command_line_reads_a_photo_and_saves_boxes_without_exif(tmp_path, monke
 
 
 @pytest.mark.full
-def test_command_line_reads_with_the_reading_network_unless_told_q31(
+def test_command_line_reads_with_the_convolutional_network_unless_told(
     tmp_path, monkeypatch
 ):
     monkeypatch.setenv("HW5_DATA", data.BUILTIN)
@@ -64,7 +64,8 @@ def test_command_line_reads_with_the_reading_network_unless_told_q31(
     Image.fromarray(image).save(photo)
     style = text.CropStyle.default()
     for args, classifier in [
-        ((), models.reader_classifier),
+        ((), models.cnn_classifier),
+        (("--network", "reader"), models.reader_classifier),
         (("--network", "q3.1"), models.nist36_classifier),
     ]:
         result = run_cli("read", photo, *args)

@@ -1,4 +1,4 @@
-/* Try the networks: draw a character, and the book's two trained networks read it.
+/* Try the networks: draw a character, and the book's three trained networks read it.
  *
  * The drawing is prepared as hwlib.text.prepare_crop prepares a crop of a photo, step by
  * step, and read by the forward pass of hwlib.train.classifier_probs. The weights and the
@@ -213,22 +213,71 @@ const TryNetworks = (() => {
     return new Float32Array(bytes.buffer);
   }
 
-  /** The layers of an exported network, as {W (in x out, row-major), b, rows, cols}. */
-  function layers(network) {
-    return network.layers.map((l) => ({ ...l, W: float32s(l.W), b: float32s(l.b) }));
+  /** An exported network with its weights decoded: convolution stages (none for the
+   * fully connected networks), then dense layers {W (in x out, row-major), b, rows, cols}. */
+  function decode(network) {
+    const weights = (l) => ({ ...l, W: float32s(l.W), b: float32s(l.b) });
+    return {
+      hidden: network.hidden,
+      convolutions: network.convolutions.map(weights),
+      layers: network.layers.map(weights),
+    };
   }
 
-  /** The class probabilities of one input row: sigmoid hidden layers, softmax output. */
+  /** One stage of hwlib.conv: a size x size convolution ('valid', stride 1) with relu,
+   * then 2x2 max pooling. Images are side x side x channels, row-major. */
+  function convolveAndPool(a, side, stage) {
+    const { size: k, channels: C, filters: F, W, b } = stage;
+    const out = side - k + 1;
+    const z = new Float64Array(out * out * F);
+    for (let i = 0; i < out; i++) {
+      for (let j = 0; j < out; j++) {
+        const o = (i * out + j) * F;
+        for (let f = 0; f < F; f++) z[o + f] = b[f];
+        for (let di = 0; di < k; di++) {
+          for (let dj = 0; dj < k; dj++) {
+            for (let c = 0; c < C; c++) {
+              const v = a[((i + di) * side + j + dj) * C + c];
+              const w = ((di * k + dj) * C + c) * F;
+              for (let f = 0; f < F; f++) z[o + f] += v * W[w + f];
+            }
+          }
+        }
+        for (let f = 0; f < F; f++) z[o + f] = Math.max(z[o + f], 0);
+      }
+    }
+    const half = out / 2;
+    const pooled = new Float64Array(half * half * F);
+    for (let i = 0; i < half; i++) {
+      for (let j = 0; j < half; j++) {
+        for (let f = 0; f < F; f++) {
+          const at = (y, x) => z[(y * out + x) * F + f];
+          pooled[(i * half + j) * F + f] = Math.max(
+            at(2 * i, 2 * j), at(2 * i, 2 * j + 1), at(2 * i + 1, 2 * j), at(2 * i + 1, 2 * j + 1),
+          );
+        }
+      }
+    }
+    return [pooled, half];
+  }
+
+  /** The class probabilities of one input row, as hwlib.train.classifier_probs: the
+   * convolution stages on the row as a 32x32 image, then the dense layers (sigmoid, or
+   * relu after convolutions), then softmax. */
   function probabilities(net, x) {
     let a = x;
-    net.forEach((layer, k) => {
+    let side = 32;
+    for (const stage of net.convolutions) [a, side] = convolveAndPool(a, side, stage);
+    const activation =
+      net.hidden === "relu" ? (v) => Math.max(v, 0) : (v) => 0.5 * (1 + Math.tanh(0.5 * v));
+    net.layers.forEach((layer, k) => {
       const z = Float64Array.from(layer.b);
       for (let i = 0; i < layer.rows; i++) {
         const offset = i * layer.cols;
         for (let j = 0; j < layer.cols; j++) z[j] += a[i] * layer.W[offset + j];
       }
-      if (k < net.length - 1) {
-        a = z.map((v) => 0.5 * (1 + Math.tanh(0.5 * v)));
+      if (k < net.layers.length - 1) {
+        a = z.map(activation);
       } else {
         const top = Math.max(...z);
         const e = z.map((v) => Math.exp(v - top));
@@ -264,13 +313,14 @@ const TryNetworks = (() => {
 
   function start(root, data) {
     const networks = Object.fromEntries(
-      Object.entries(data.networks).map(([name, network]) => [name, layers(network)]),
+      Object.entries(data.networks).map(([name, network]) => [name, decode(network)]),
     );
     for (const [name, network] of Object.entries(data.networks)) {
       const accuracy = (100 * network.test_accuracy).toFixed(1);
       root.querySelector(`[data-network="${name}"]`).textContent =
-        `${network.title} (${network.sizes.join("-")}, ${accuracy} % on the test set)`;
+        `${network.title} (${network.shape}, ${accuracy} % on the test set)`;
     }
+    root.querySelector(`input[name=try-network][value="${data.default}"]`).checked = true;
     const canvas = root.querySelector(".try-canvas");
     const context = canvas.getContext("2d");
     const preview = root.querySelector(".try-input").getContext("2d");
