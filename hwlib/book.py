@@ -123,8 +123,8 @@ def browser_networks(source=None):
                 }
                 for n in convs
             ],
-            # The activation of the dense layers before the output (hwlib.conv: relu).
-            "hidden": "relu" if convs else "sigmoid",
+            # The dense layers' activation before the output (see classifier_probs).
+            "activation": "relu" if convs else "sigmoid",
             "layers": [
                 {
                     "rows": params["W" + n].shape[0],

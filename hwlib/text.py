@@ -11,7 +11,7 @@ from skimage.measure import label, regionprops
 from skimage.transform import rescale, resize
 
 from .data import CLASSES, load_nist36, working_scale
-from .train import classifier_probs
+from .train import CROP_BLUR, classifier_probs
 
 MIN_CONTRAST = 0.12  # ink must be at least this much darker than the paper around it
 
@@ -234,7 +234,7 @@ class CropStyle:
 
     extent: float = 26.0
     stroke: float = 3.6
-    blur: float = 0.6
+    blur: float = CROP_BLUR
 
     @classmethod
     def from_training(cls, x):

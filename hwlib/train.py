@@ -118,10 +118,16 @@ class Recipe:
     anneal: bool = False  # the rate falls along a half cosine, from lr to about 0
     shift: int = 0  # every epoch, each image moved by up to shift pixels in x and y
     copies: int = 0  # distorted copies of the training set (see distort)
-    binarized: float = 0.0  # the fraction of each copy made binary like Q5's crops
+    binarized: float = 0.0  # each copied image's chance to go through binarize
     paper_at_zero: bool = False  # train on x - 1: only the ink drives the first layer
     conv: tuple = ()  # channels of 5x5 convolution stages: the convolutional reader
     seed: int = 0
+
+    def __post_init__(self):
+        if not 0 <= self.binarized <= 1:
+            raise ValueError(f"binarized is a chance, 0 to 1, not {self.binarized}")
+        if self.binarized and not self.copies:
+            raise ValueError("binarized needs copies: only copied images are binarized")
 
 
 def train_classifier(x, y, valid, recipe, log_every=0, progress=None):
@@ -324,14 +330,19 @@ def distort(x, rng, rotate=8.0, scale=0.08, slant=0.15, stroke=0.3):
     return out.reshape(n, 1024).astype(x.dtype)
 
 
-def binarize(x, level=0.6, blur=0.6):
+# How much prepare_crop blurs the characters that Q5 crops from a photo
+# (text.CropStyle.blur), and binarize the images that it makes look like them.
+CROP_BLUR = 0.6
+
+
+def binarize(x, level=0.6, blur=CROP_BLUR):
     """The NIST36-format images x made to look as Q5 prepares a character cropped from
     a photo: the ink where x is below level made full ink, gaps of one pixel closed (as
-    findLetters closes small gaps), and the edges blurred by blur pixels (as
-    prepare_crop blurs them, text.CropStyle.blur).
+    findLetters closes small gaps; the paper goes on around the image), and the edges
+    blurred by blur pixels (as prepare_crop blurs them).
     """
-    ink = x.reshape(-1, 32, 32) < level
-    ink = ndimage.binary_closing(ink, structure=np.ones((1, 2, 2)))
+    ink = np.pad(x.reshape(-1, 32, 32) < level, ((0, 0), (1, 1), (1, 1)))
+    ink = ndimage.binary_closing(ink, structure=np.ones((1, 2, 2)))[:, 1:-1, 1:-1]
     smooth = ndimage.gaussian_filter(ink.astype(np.float32), (0, blur, blur))
     return (1 - np.clip(smooth, 0, 1)).reshape(-1, 1024).astype(x.dtype)
 

@@ -63,6 +63,7 @@ def test_command_line_reads_with_the_convolutional_network_unless_told(
     photo = tmp_path / "page.png"
     Image.fromarray(image).save(photo)
     style = text.CropStyle.default()
+    readings = set()
     for args, classifier in [
         ((), models.cnn_classifier),
         (("--network", "reader"), models.reader_classifier),
@@ -72,6 +73,8 @@ def test_command_line_reads_with_the_convolutional_network_unless_told(
         assert result.returncode == 0, result.stderr
         expected = text.read_text(data.read_image(photo), classifier()[0], style).lines
         assert result.stdout.splitlines()[1:] == expected, args
+        readings.add(tuple(expected))
+    assert len(readings) == 3, readings  # each network reads this page its own way
 
 
 def test_a_folder_given_as_a_photo_is_named_as_a_folder(tmp_path):

@@ -87,22 +87,38 @@ def test_copies_are_drawn_with_their_labels_and_paper_at_zero_shifts_the_inputs(
     assert 0 < sum(i is not None for i in found) < len(x)
 
 
-@pytest.mark.parametrize("binarized", [0.0, 0.5, 1.0])
-def test_that_fraction_of_each_copy_is_binarized(binarized):
+@pytest.mark.parametrize("binarized", [0.0, 1.0])
+def test_binarized_copies_are_the_ones_drawn(binarized):
     # Grey images, below binarize's level: an original stays grey everywhere, a copy
     # keeps its grey centre unless it is binarized, which makes the centre full ink.
-    n = 200
+    n = 100
     x, y = np.full((n, 1024), 0.5, np.float32), np.eye(n, dtype=np.float32)
     recipe = Recipe(
         hidden=4, epochs=1, batch_size=50, lr=0.1, copies=1, binarized=binarized
     )
     xs, _ = rows_of(epoch_batches(x, y, recipe, np.random.default_rng(0))(0))
-    copies = xs[(xs != 0.5).any(axis=1)]
-    centres = copies.reshape(-1, 32, 32)[:, 16, 16]
-    assert 60 < len(copies) < 140  # n drawn from n originals and n copies
-    assert set(np.round(centres, 6)) <= {0.0, 0.5}
-    share = np.mean(centres == 0.0)
-    assert share == binarized if binarized in (0.0, 1.0) else 0.3 < share < 0.7
+    centres = np.round(xs.reshape(-1, 32, 32)[:, 16, 16], 6)
+    assert set(centres) == ({0.0, 0.5} if binarized else {0.5})
+
+
+@pytest.mark.parametrize("binarized", [0.0, 0.5, 1.0])
+def test_each_copy_is_binarized_with_the_chance_asked(binarized, monkeypatch):
+    x, y = labelled_images(n=200)
+    sizes, real = [], train.binarize
+    monkeypatch.setattr(train, "binarize", lambda x: sizes.append(len(x)) or real(x))
+    recipe = Recipe(
+        hidden=4, epochs=1, batch_size=50, lr=0.1, copies=3, binarized=binarized
+    )
+    epoch_batches(x, y, recipe, np.random.default_rng(0))
+    assert len(sizes) == (3 if binarized else 0)  # once per copy
+    assert all(abs(size - binarized * len(x)) <= 40 for size in sizes), sizes
+
+
+def test_a_recipe_refuses_a_chance_outside_0_to_1_or_without_copies():
+    with pytest.raises(ValueError, match="binarized is a chance, 0 to 1, not 1.5"):
+        Recipe(hidden=4, epochs=1, batch_size=8, lr=0.1, copies=2, binarized=1.5)
+    with pytest.raises(ValueError, match="binarized needs copies"):
+        Recipe(hidden=4, epochs=1, batch_size=8, lr=0.1, binarized=0.5)
 
 
 def test_binarize_makes_ink_below_the_level_full_closes_small_gaps_and_blurs():
@@ -110,11 +126,14 @@ def test_binarize_makes_ink_below_the_level_full_closes_small_gaps_and_blurs():
     image[8:24, 8:15] = 0.55  # grey ink, below the level of 0.6: full ink
     image[8:24, 16:23] = 0.55  # a one-pixel gap (column 15) between two strokes
     image[2:5, 26:29] = 0.7  # light grey, above the level: paper
+    image[:, 0:3] = 0.2  # a stroke along the image's edges keeps its ink there
+    image[29:, 10:20] = 0.2
     out = train.binarize(image.reshape(1, 1024)).reshape(32, 32)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out[12:20, 10:21], 0.0, atol=1e-6)  # the gap closed
-    assert np.all(out[2:5, 26:29] == 1.0) and np.all(out[:, 30:] == 1.0)
+    assert np.all(out[2:5, 26:29] == 1.0) and np.all(out[8:24, 30:] == 1.0)
     assert 0.1 < out[8, 12] < 0.9 and 0.1 < out[16, 7] < 0.9  # blurred edges
+    assert out[:, 0].max() < 0.1 and out[31, 11:19].max() < 0.1
 
 
 @pytest.mark.parametrize("conv", [(), (2, 3)])

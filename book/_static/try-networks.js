@@ -213,12 +213,21 @@ const TryNetworks = (() => {
     return new Float32Array(bytes.buffer);
   }
 
+  /** The activations of the dense layers before the output, as hwlib.nn's. */
+  const ACTIVATIONS = {
+    sigmoid: (v) => 0.5 * (1 + Math.tanh(0.5 * v)),
+    relu: (v) => Math.max(v, 0),
+  };
+
   /** An exported network with its weights decoded: convolution stages (none for the
    * fully connected networks), then dense layers {W (in x out, row-major), b, rows, cols}. */
   function decode(network) {
     const weights = (l) => ({ ...l, W: float32s(l.W), b: float32s(l.b) });
+    if (!(network.activation in ACTIVATIONS)) {
+      throw new Error(`${network.title}: no activation named ${network.activation}`);
+    }
     return {
-      hidden: network.hidden,
+      activation: ACTIVATIONS[network.activation],
       convolutions: network.convolutions.map(weights),
       layers: network.layers.map(weights),
     };
@@ -268,16 +277,17 @@ const TryNetworks = (() => {
     let a = x;
     let side = 32;
     for (const stage of net.convolutions) [a, side] = convolveAndPool(a, side, stage);
-    const activation =
-      net.hidden === "relu" ? (v) => Math.max(v, 0) : (v) => 0.5 * (1 + Math.tanh(0.5 * v));
     net.layers.forEach((layer, k) => {
+      if (a.length !== layer.rows) {
+        throw new Error(`a layer of ${layer.rows} inputs is given ${a.length} values`);
+      }
       const z = Float64Array.from(layer.b);
       for (let i = 0; i < layer.rows; i++) {
         const offset = i * layer.cols;
         for (let j = 0; j < layer.cols; j++) z[j] += a[i] * layer.W[offset + j];
       }
       if (k < net.layers.length - 1) {
-        a = z.map(activation);
+        a = z.map(net.activation);
       } else {
         const top = Math.max(...z);
         const e = z.map((v) => Math.exp(v - top));
@@ -320,7 +330,9 @@ const TryNetworks = (() => {
       root.querySelector(`[data-network="${name}"]`).textContent =
         `${network.title} (${network.shape}, ${accuracy} % on the test set)`;
     }
-    root.querySelector(`input[name=try-network][value="${data.default}"]`).checked = true;
+    const preferred = root.querySelector(`input[name=try-network][value="${data.default}"]`);
+    if (!preferred) throw new Error(`the page has no button for ${data.default}`);
+    preferred.checked = true;
     const canvas = root.querySelector(".try-canvas");
     const context = canvas.getContext("2d");
     const preview = root.querySelector(".try-input").getContext("2d");
