@@ -117,8 +117,8 @@ def book_networks():
     train first."""
     lr = NIST36_RECIPE.lr
     return [
-        ("reading network", "nist36", READER_RECIPE),
         ("convolutional network", "nist36", CNN_RECIPE),
+        ("reading network", "nist36", READER_RECIPE),
         ("Q4 autoencoder", "autoencoder", AUTOENCODER_RECIPE),
         *[
             (f"ladder step {i + 1}", "nist36", recipe)

@@ -1,5 +1,6 @@
 """Training loops for Q2-Q4, built only from the handout's functions in hwlib.nn."""
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -196,9 +197,9 @@ def epoch_batches(x, y, recipe, rng):
 
     Without shift or copies: the handout's batches, drawn once, or drawn anew every
     epoch with reshuffle. With them, every epoch draws new batches of len(x) images,
-    picked at random from the originals and their copies (distort; with binarized,
-    that fraction of each copy also goes through binarize), each moved by up to shift
-    pixels (random_shift). With paper_at_zero the images come as x - 1.
+    picked at random from the originals and their copies (distorted_copies; with
+    binarized, each copied image goes through binarize with that chance), each moved by
+    up to shift pixels (random_shift). With paper_at_zero the images come as x - 1.
     """
     paper = np.float32(recipe.paper_at_zero)
     if not (recipe.shift or recipe.copies):
@@ -211,14 +212,11 @@ def epoch_batches(x, y, recipe, rng):
             return lambda epoch: draw()
         first = draw()
         return lambda epoch: first
-    copies = []
-    for _ in range(recipe.copies):
-        copy = distort(x, rng)
-        if recipe.binarized:  # only then a draw: other recipes' streams stay the same
-            picked = rng.random(len(x)) < recipe.binarized
-            copy[picked] = binarize(copy[picked])
-        copies.append(copy)
-    pool = np.vstack([x] + copies)
+    pool = np.vstack([x, *distorted_copies(x, recipe.copies, rng)])
+    if recipe.binarized:  # drawn after the copies, which stay those of other recipes
+        copies = pool[len(x) :]  # a view: binarize changes the pool
+        picked = rng.random(len(copies)) < recipe.binarized
+        copies[picked] = binarize(copies[picked])
     padded = pad_images(pool, recipe.shift)  # once: the paper around every image
     # Arrays that every epoch reuses (new ones this large cost fresh memory pages).
     chosen = np.empty((len(x), *padded.shape[1:]), np.float32)
@@ -299,6 +297,32 @@ def random_shift(padded, margin, rng, groups=64, out=None):
     ):
         images[lo:hi] = padded[lo:hi, dy : dy + side, dx : dx + side]
     return out
+
+
+# The distorted copies that this process drew last (see distorted_copies).
+_last_copies = {}
+
+
+def distorted_copies(x, count, rng):
+    """count distorted copies of the images x (distort), drawn from rng.
+
+    The networks that train on copies of the same images start from the same random
+    state, so a process keeps the last copies that it drew, and gives them again to a
+    network that would draw the same ones (the same images, count and state), moving
+    rng on as drawing them would have. The copies are the same either way.
+    """
+    key = (
+        hashlib.sha256(x.tobytes()).hexdigest(),
+        count,
+        repr(rng.bit_generator.state),
+    )
+    if key not in _last_copies:
+        copies = [distort(x, rng) for _ in range(count)]
+        _last_copies.clear()
+        _last_copies[key] = (copies, rng.bit_generator.state)
+    copies, state = _last_copies[key]
+    rng.bit_generator.state = state
+    return copies
 
 
 def distort(x, rng, rotate=8.0, scale=0.08, slant=0.15, stroke=0.3):

@@ -102,7 +102,7 @@ def test_binarized_copies_are_the_ones_drawn(binarized):
 
 
 @pytest.mark.parametrize("binarized", [0.0, 0.5, 1.0])
-def test_each_copy_is_binarized_with_the_chance_asked(binarized, monkeypatch):
+def test_the_copies_images_are_binarized_with_the_chance_asked(binarized, monkeypatch):
     x, y = labelled_images(n=200)
     sizes, real = [], train.binarize
     monkeypatch.setattr(train, "binarize", lambda x: sizes.append(len(x)) or real(x))
@@ -110,8 +110,25 @@ def test_each_copy_is_binarized_with_the_chance_asked(binarized, monkeypatch):
         hidden=4, epochs=1, batch_size=50, lr=0.1, copies=3, binarized=binarized
     )
     epoch_batches(x, y, recipe, np.random.default_rng(0))
-    assert len(sizes) == (3 if binarized else 0)  # once per copy
-    assert all(abs(size - binarized * len(x)) <= 40 for size in sizes), sizes
+    if binarized:  # of the 600 copied images; the originals are left alone
+        assert len(sizes) == 1 and abs(sizes[0] - binarized * 600) <= 60, sizes
+    else:
+        assert sizes == []
+
+
+def test_distorted_copies_drawn_again_are_the_same_and_move_the_random_state_on():
+    x, _ = labelled_images(n=12)
+    fresh = np.random.default_rng(5)
+    expected = [train.distort(x, fresh) for _ in range(2)]
+    after = fresh.random()  # the draw that comes next
+    for _ in range(2):  # drawn, then given again from what the process kept
+        rng = np.random.default_rng(5)
+        copies = train.distorted_copies(x, 2, rng)
+        for copy, want in zip(copies, expected):
+            np.testing.assert_array_equal(copy, want)
+        assert rng.random() == after
+    other = train.distorted_copies(x, 2, np.random.default_rng(6))
+    assert not np.array_equal(other[0], expected[0])  # another state: other copies
 
 
 def test_a_recipe_refuses_a_chance_outside_0_to_1_or_without_copies():
