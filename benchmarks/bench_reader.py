@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
-from hwlib import data, models, pages, text, train
+from hwlib import data, models, text, train
 
 # Texts of our own, composed from the test split like the default photos.
 OWN_TEXTS = {
@@ -43,22 +43,6 @@ OWN_TEXTS = {
     "chapter": ["PAGE 17 OF 20", "CHAPTER 3 RESULTS", "TABLE 6 AND FIGURE 8"],
 }
 OWN_SEED = 7
-
-
-def compose(texts, x, y, seed):
-    """The pages of texts composed from (x, y), as data.Photo, and for each page the rows
-    of x behind its characters, in reading order."""
-    composed = pages.compose_photos(texts, x, y, data.CLASSES, seed=seed)
-    photos = [data.Photo(name, image, lines) for name, image, lines, _ in composed]
-    return photos, [rows for *_, rows in composed]
-
-
-def composed_default_photos():
-    """The four composed default photos, as data.load_photos gives them, the rows of the
-    built-in test split behind each one's characters, and that split's images."""
-    x, y = data.builtin_nist36("test")
-    photos, rows = compose(data.PHOTO_TEXT, x, y, data.PAGES_SEED)
-    return [replace(p, name=data.COMPOSED_NAMES[p.name]) for p in photos], rows, x
 
 
 def error_sources(truth, read, alone):
@@ -83,14 +67,14 @@ def error_sources(truth, read, alone):
     return both, page_only, alone_only
 
 
-def print_error_sources(params, photos, read, rows, x):
+def print_error_sources(params, photos, read, x):
     """One line: error_sources summed over the photos, read as read (from read_pages),
-    each composed from its rows of x; a photo whose reading has another number of
-    characters is left out, and counted."""
+    each composed from its rows of x (data.composed_photos); a photo whose reading has
+    another number of characters is left out, and counted."""
     dtype = params["Wlayer1"].dtype  # as text.read_text reads
     counts, characters, left_out = np.zeros(3, int), 0, 0
-    for photo, page_rows in zip(photos, rows):
-        probs = train.classifier_probs(params, x[page_rows].astype(dtype))
+    for photo in photos:
+        probs = train.classifier_probs(params, x[photo.rows].astype(dtype))
         alone = "".join(data.CLASSES[k] for k in probs.argmax(axis=1))
         truth = "".join(photo.lines).replace(" ", "")
         got = "".join(read[photo.name][0].lines).replace(" ", "")
@@ -200,10 +184,12 @@ def main():
     valid = data.load_nist36("valid")
     style = text.CropStyle.from_training(train_x)
     test_x, test_y = data.load_nist36("test")
-    composed, composed_rows, builtin_x = composed_default_photos()
-    own, own_rows = compose(OWN_TEXTS, test_x, test_y, OWN_SEED)
-    page_sets = {"composed": composed, "own": own}
-    sources = {"composed": (composed_rows, builtin_x), "own": (own_rows, test_x)}
+    page_sets = {
+        "composed": data.load_photos(data.Source(data.BUILTIN)),
+        "own": data.composed_photos(OWN_TEXTS, test_x, test_y, OWN_SEED),
+    }
+    # The images that the composed pages are written with.
+    sources = {"composed": data.builtin_nist36("test")[0], "own": test_x}
     if args.photos:
         page_sets = {
             "course": data.load_photos(data.Source("course", args.photos)),
@@ -241,7 +227,7 @@ def main():
                 print_scores(name, scores)
                 print(f"{'':13}{per_page:.2f} s per page")
                 if name in sources:
-                    print_error_sources(params, photos, read, *sources[name])
+                    print_error_sources(params, photos, read, sources[name])
     print(
         "\n(L! = wrong number of lines, S! = words of the wrong lengths on some line)"
     )

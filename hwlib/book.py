@@ -94,19 +94,14 @@ def browser_networks(source=None):
 
     test = data.load_nist36("test", source)
     networks = {}
-    titles = {
-        "cnn": "convolutional network",
-        "reader": "reading network",
-        "q3.1": "Q3.1 network",
-    }
-    for name, title in titles.items():
-        params, _ = models.READERS[name](source, allow_training=False)
+    for name, classifier in models.READERS.items():
+        params, _ = classifier(source, allow_training=False)
         convs = [f"conv{i}" for i in conv.stages(params)]
         names = train.hidden_layers(params) + ["output"]
         dense = "-".join(str(params["W" + n].shape[1]) for n in names)
         filters = " and ".join(str(params["W" + n].shape[3]) for n in convs)
         networks[name] = {
-            "title": title,
+            "title": models.READER_TITLES[name],
             "shape": (
                 f"convolutions of {filters} filters, then {dense}"
                 if convs

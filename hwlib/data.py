@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -266,28 +266,35 @@ def save_npz(path, arrays):
 
 @dataclass
 class Photo:
-    """A page of handwriting: name, RGB uint8 image, and its lines of text if known."""
+    """A page of handwriting: name, RGB uint8 image, and its lines of text if known; for
+    a page composed from a NIST36-format set, rows: the indices of the set's images
+    written on it, one per character, in reading order."""
 
     name: str
     image: np.ndarray
     lines: list = None
+    rows: list = None
 
     @property
     def spaces_meaningful(self):
         return SPACES_MEANINGFUL.get(self.name, True)
 
 
+def composed_photos(texts, x, y, seed):
+    """The pages of texts {name: lines} written with the NIST36-format rows x and
+    one-hot labels y (pages.compose_photos), as Photos with their rows."""
+    return [
+        Photo(name, image, lines, rows)
+        for name, image, lines, rows in compose_photos(texts, x, y, CLASSES, seed=seed)
+    ]
+
+
 def load_photos(source=None):
     """The four Q5 photos from the configured source, with their text where known."""
     source = source or data_source()
     if source.kind == BUILTIN:
-        test = builtin_nist36("test")
-        return [
-            Photo(COMPOSED_NAMES[name], image, lines)
-            for name, image, lines, _ in compose_photos(
-                PHOTO_TEXT, *test, CLASSES, seed=PAGES_SEED
-            )
-        ]
+        photos = composed_photos(PHOTO_TEXT, *builtin_nist36("test"), seed=PAGES_SEED)
+        return [replace(p, name=COMPOSED_NAMES[p.name]) for p in photos]
     photos = []
     for name in PHOTO_SHA256:
         path = _find(source.folder, name)

@@ -255,11 +255,17 @@ def cnn_classifier(source=None, allow_training=None):
     return nist36_classifier(source, CNN_RECIPE, allow_training=allow_training)
 
 
-# The classifiers that read photos, by the names of the command line and drawing page.
+# The classifiers that read photos, by the names of the command line and drawing page,
+# and their titles there.
 READERS = {
-    "q3.1": nist36_classifier,
-    "reader": reader_classifier,
     "cnn": cnn_classifier,
+    "reader": reader_classifier,
+    "q3.1": nist36_classifier,
+}
+READER_TITLES = {
+    "cnn": "convolutional network",
+    "reader": "reading network",
+    "q3.1": "Q3.1 network",
 }
 # The one that reads unless told otherwise: over training seeds 0-2, the convolutional
 # network's mean and worst seed are higher than the reading network's on the test split,

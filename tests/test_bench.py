@@ -75,35 +75,3 @@ def test_reader_benchmark_tells_page_errors_from_errors_of_the_images_alone():
     assert bench_reader.error_sources("AB1ZOIS", "A81SBIS", "ABIRO15") == (1, 2, 3)
     assert bench_reader.error_sources("AB", "AB", "AB") == (0, 0, 0)
     assert bench_reader.error_sources("ABC", "AC", "ABC") is None  # cannot be paired
-
-
-def test_reader_benchmark_records_the_images_that_compose_each_page():
-    import bench_reader
-
-    from hwlib import data
-
-    rng = np.random.default_rng(0)
-    y = np.eye(36)[np.repeat(np.arange(36), 3)]
-    x = rng.random((108, 1024))
-    x[:, 300:700] = 0.0  # ink in every image, so that each has a glyph to crop
-    texts = {"p": ["AB 11", "A"], "q": ["B1"]}
-    photos, rows = bench_reader.compose(texts, x, y, seed=0)
-    labels = ["".join(data.CLASSES[k] for k in y[r].argmax(axis=1)) for r in rows]
-    assert [p.lines for p in photos] == [["AB 11", "A"], ["B1"]]
-    assert labels == ["AB11A", "B1"]
-    every = [i for r in rows for i in r]
-    assert len(set(every)) == len(every)  # a different image for every character
-
-
-def test_reader_benchmark_composes_the_default_photos_as_the_book_does():
-    import bench_reader
-
-    from hwlib import data
-
-    photos, rows, x = bench_reader.composed_default_photos()
-    book = data.load_photos(data.Source(data.BUILTIN))
-    assert [p.name for p in photos] == [p.name for p in book]
-    assert all(np.array_equal(a.image, b.image) for a, b in zip(photos, book))
-    assert [len(r) for r in rows] == [
-        len("".join(p.lines).replace(" ", "")) for p in book
-    ]

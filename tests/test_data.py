@@ -160,6 +160,27 @@ def test_composed_photos_are_deterministic_and_carry_their_text():
     again = data.load_photos(data.Source(data.BUILTIN))
     for a, b in zip(photos, again):
         np.testing.assert_array_equal(a.image, b.image)
+    # The images written: one per character, of its class, from the built-in test split.
+    _, test_y = data.builtin_nist36("test")
+    for p in photos:
+        written = "".join(data.CLASSES[k] for k in test_y[p.rows].argmax(axis=1))
+        assert written == "".join(p.lines).replace(" ", "")
+
+
+def test_composed_photos_record_the_images_that_compose_each_page():
+    rng = np.random.default_rng(0)
+    y = np.eye(36)[np.repeat(np.arange(36), 3)]
+    x = rng.random((108, 1024))
+    x[:, 300:700] = 0.0  # ink in every image, so that each has a glyph to crop
+    texts = {"p": ["AB 11", "A"], "q": ["B1"]}
+    photos = data.composed_photos(texts, x, y, seed=0)
+    labels = [
+        "".join(data.CLASSES[k] for k in y[p.rows].argmax(axis=1)) for p in photos
+    ]
+    assert [p.lines for p in photos] == [["AB 11", "A"], ["B1"]]
+    assert labels == ["AB11A", "B1"]
+    every = [i for p in photos for i in p.rows]
+    assert len(set(every)) == len(every)  # a different image for every character
 
 
 def test_composed_photos_use_each_test_image_at_most_once_and_of_the_right_class():

@@ -325,14 +325,21 @@ const TryNetworks = (() => {
     const networks = Object.fromEntries(
       Object.entries(data.networks).map(([name, network]) => [name, decode(network)]),
     );
+    if (!(data.default in data.networks)) throw new Error(`no network named ${data.default}`);
+    // One button per exported network, the default one chosen.
+    const choices = root.querySelector(".try-choice");
     for (const [name, network] of Object.entries(data.networks)) {
       const accuracy = (100 * network.test_accuracy).toFixed(1);
-      root.querySelector(`[data-network="${name}"]`).textContent =
-        `${network.title} (${network.shape}, ${accuracy} % on the test set)`;
+      const button = Object.assign(document.createElement("input"), {
+        type: "radio",
+        name: "try-network",
+        value: name,
+        checked: name === data.default,
+      });
+      const label = document.createElement("label");
+      label.append(button, ` ${network.title} (${network.shape}, ${accuracy} % on the test set)`);
+      choices.append(label);
     }
-    const preferred = root.querySelector(`input[name=try-network][value="${data.default}"]`);
-    if (!preferred) throw new Error(`the page has no button for ${data.default}`);
-    preferred.checked = true;
     const canvas = root.querySelector(".try-canvas");
     const context = canvas.getContext("2d");
     const preview = root.querySelector(".try-input").getContext("2d");
