@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import hwlib  # noqa: F401  before NumPy: the stored outputs' BLAS kernels (see hwlib)
+
 ROOT = Path(__file__).resolve().parents[1]
 USER_FOLDERS = [ROOT / "_build", ROOT / ".cache"]
 

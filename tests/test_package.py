@@ -143,3 +143,31 @@ def test_the_lock_file_pins_a_version_of_every_requirement_that_it_allows():
             f"requirements.lock pins {name}=={pins[name]}, outside {requirement}: "
             "run make lock"
         )
+
+
+def blas_kernels(code):
+    """The OpenBLAS kernels that a new Python process uses after running code, with
+    OPENBLAS_CORETYPE unset."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    script = (
+        f"{code}\nimport numpy, threadpoolctl\n"
+        "print(*{i['architecture'] for i in threadpoolctl.threadpool_info()})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_importing_hwlib_first_pins_the_blas_kernels():
+    """On a CPU with AVX2 and FMA, importing hwlib before NumPy gives OpenBLAS's Haswell
+    kernels, which the stored outputs were trained with, whatever the CPU's own are;
+    importing NumPy first, or setting OPENBLAS_CORETYPE, leaves them alone."""
+    if not {"avx2", "fma"} <= hwlib._cpu_flags():
+        pytest.skip("this CPU lacks AVX2 or FMA: hwlib leaves OpenBLAS's kernels alone")
+    assert blas_kernels("import hwlib") == "Haswell"
+    own = blas_kernels("pass")
+    assert blas_kernels("import numpy\nimport hwlib") == own
+    chosen = "import os\nos.environ['OPENBLAS_CORETYPE'] = 'Sandybridge'\nimport hwlib"
+    assert blas_kernels(chosen) == "Sandybridge"
