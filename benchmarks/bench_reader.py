@@ -27,6 +27,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import hwlib  # noqa: F401  first: the BLAS kernels of the stored outputs (see hwlib)
+
+# isort: split
+
 import numpy as np
 from PIL import Image
 from threadpoolctl import threadpool_limits

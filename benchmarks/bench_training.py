@@ -22,6 +22,10 @@ import argparse
 import time
 from dataclasses import replace
 
+import hwlib  # noqa: F401  first: the BLAS kernels of the stored outputs (see hwlib)
+
+# isort: split
+
 import numpy as np
 
 from hwlib import data, models, train

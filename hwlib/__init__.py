@@ -6,11 +6,11 @@ kernels of the CPU that it runs on, which add up a matrix product in another ord
 network trained on an AVX-512 machine differs in its last bits from one trained on an
 AVX2 machine, and after some epochs in its accuracies too, so that the stored outputs
 would hold only on machines like the one that made them. OPENBLAS_CORETYPE, if set, is
-left alone.
+left alone. Where NumPy came first, the pin reaches only the processes started later
+(the training processes of `python -m hwlib train`, say).
 """
 
 import os
-import sys
 
 
 def _cpu_flags():
@@ -25,5 +25,5 @@ def _cpu_flags():
     return set()
 
 
-if "numpy" not in sys.modules and {"avx2", "fma"} <= _cpu_flags():
+if {"avx2", "fma"} <= _cpu_flags():
     os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
