@@ -1,13 +1,14 @@
 """hwlib: the code behind the HW5 book (Neural Networks for Recognition).
 
-Importing hwlib before NumPy pins OpenBLAS, NumPy's matrix library, to its Haswell
-(AVX2) kernels on x86-64 machines that have AVX2 and FMA. OpenBLAS otherwise picks the
-kernels of the CPU that it runs on, which add up a matrix product in another order: a
-network trained on an AVX-512 machine differs in its last bits from one trained on an
-AVX2 machine, and after some epochs in its accuracies too, so that the stored outputs
-would hold only on machines like the one that made them. OPENBLAS_CORETYPE, if set, is
-left alone. Where NumPy came first, the pin reaches only the processes started later
-(the training processes of `python -m hwlib train`, say).
+Importing hwlib sets OPENBLAS_CORETYPE=Haswell, unless it is set, on Linux x86-64
+machines with AVX2 and FMA. NumPy's matrix library, OpenBLAS, reads it when NumPy is
+first imported, and then runs its Haswell (AVX2) kernels, not those of the CPU that it
+runs on. Kernels for another CPU add up a matrix product in another order: a network
+trained with AVX-512 kernels differs in its last bits from one trained with AVX2
+kernels, and after some epochs in its accuracies too, so that the stored outputs would
+hold only on machines like the one that made them. Where NumPy was imported first, the
+setting reaches only the processes started afterwards (the training processes of
+models.train_all, say).
 """
 
 import os

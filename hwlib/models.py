@@ -1,4 +1,5 @@
-"""Trained networks, cached as .npz files keyed by their data, recipe and code.
+"""Trained networks, cached as .npz files keyed by their data, recipe, code and BLAS
+kernels.
 
 Every network that the notebooks use is listed by book_networks(). `python -m hwlib
 train` (train_all) trains the missing ones in parallel processes before the book is
@@ -19,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from . import conv, data, nn, train
 
@@ -157,10 +158,22 @@ def _data_digest(source, splits):
     return h.hexdigest()
 
 
+@lru_cache(maxsize=1)
+def blas_kernels():
+    """The kernels of NumPy's OpenBLAS, by OpenBLAS's name ('Haswell', say; '' where
+    unknown). Networks trained with other kernels differ (see hwlib's docstring)."""
+    for info in threadpool_info():
+        if info["user_api"] == "blas" and "numpy" in info.get("filepath", ""):
+            return info.get("architecture") or ""
+    return ""
+
+
 def fingerprint(source, splits, **settings):
-    """A short hash of the data's splits, the settings, and the training code."""
+    """A short hash of the data's splits, the settings, the training code and the BLAS
+    kernels."""
     h = hashlib.sha256(_data_digest(source, splits).encode())
     h.update(json.dumps(settings, sort_keys=True).encode())
+    h.update(blas_kernels().encode())
     for module in (nn, conv, train):
         h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()[:16]

@@ -10,6 +10,8 @@ import pytest
 
 import hwlib  # noqa: F401  before NumPy: the stored outputs' BLAS kernels (see hwlib)
 
+# isort: split
+
 ROOT = Path(__file__).resolve().parents[1]
 USER_FOLDERS = [ROOT / "_build", ROOT / ".cache"]
 

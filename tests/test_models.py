@@ -100,6 +100,16 @@ def test_a_damaged_cache_file_is_rebuilt(isolated_cache):
     assert len(built) == 2
 
 
+def test_a_network_trained_with_other_blas_kernels_is_another_file(monkeypatch):
+    """Other kernels train another network, so a cache from before the kernels changed
+    is trained again, not loaded."""
+    builtin = data.Source(data.BUILTIN)
+    here = models.network_file("nist36", builtin)
+    assert models.blas_kernels()  # known here: NumPy's OpenBLAS
+    monkeypatch.setattr(models, "blas_kernels", lambda: "OtherKernels")
+    assert models.network_file("nist36", builtin) != here
+
+
 def test_with_training_off_a_missing_network_is_a_clear_error(
     isolated_cache, monkeypatch
 ):
