@@ -2,8 +2,8 @@
 
 Importing hwlib sets OPENBLAS_CORETYPE=Haswell, unless it is set, on Linux x86-64
 machines with AVX2 and FMA. NumPy's matrix library, OpenBLAS, reads it when NumPy is
-first imported, and then runs its Haswell (AVX2) kernels, not those of the CPU that it
-runs on. Kernels for another CPU add up a matrix product in another order: a network
+first imported, and then uses its Haswell (AVX2) kernels rather than those it would pick
+for the CPU. Kernels for another CPU add up a matrix product in another order: a network
 trained with AVX-512 kernels differs in its last bits from one trained with AVX2
 kernels, and after some epochs in its accuracies too, so that the stored outputs would
 hold only on machines like the one that made them. Where NumPy was imported first, the
