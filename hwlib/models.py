@@ -280,7 +280,7 @@ READER_TITLES = {
     "reader": "reading network",
     "q3.1": "Q3.1 network",
 }
-# The one that reads unless told otherwise: over training seeds 0-2, the convolutional
+# The one that reads unless told otherwise: over training seeds 0-4, the convolutional
 # network's mean and worst seed are higher than the reading network's on the test split,
 # the course photos and the composed pages (see the README).
 DEFAULT_READER = "cnn"

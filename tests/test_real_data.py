@@ -53,7 +53,7 @@ def assert_lines_and_spaces(scores):
 
 
 def test_q5_reads_the_course_photos_with_the_q31_network(real_data, builtin):
-    # Measured over training seeds 0-2: every photo 87.0 % or more.
+    # Measured over training seeds 0-4: every photo 87.0 % or more.
     scores = read_course_photos(
         real_data, models.nist36_classifier(builtin)[0], builtin
     )
@@ -62,11 +62,19 @@ def test_q5_reads_the_course_photos_with_the_q31_network(real_data, builtin):
 
 
 def test_q5_reads_the_course_photos_with_the_reading_network(real_data, builtin):
-    # The targets. Measured over training seeds 0-2: every photo 95.7 % or more,
-    # mean 97.8 % or more.
+    # Measured over training seeds 0-4: every photo 95.7 % or more, mean 97.8 % or more.
     scores = read_course_photos(
         real_data, models.reader_classifier(builtin)[0], builtin
     )
     accuracies = [acc for acc, *_ in scores.values()]
     assert min(accuracies) >= 0.94 and sum(accuracies) / 4 >= 0.97, scores
+    assert_lines_and_spaces(scores)
+
+
+def test_q5_reads_the_course_photos_with_the_convolutional_network(real_data, builtin):
+    # The default reader. Measured over training seeds 0-4: every photo 96.5 % or more
+    # (97.2 % or more for seeds 0-2), mean 98.4 % or more.
+    scores = read_course_photos(real_data, models.cnn_classifier(builtin)[0], builtin)
+    accuracies = [acc for acc, *_ in scores.values()]
+    assert min(accuracies) >= 0.95 and sum(accuracies) / 4 >= 0.975, scores
     assert_lines_and_spaces(scores)
