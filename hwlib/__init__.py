@@ -26,5 +26,8 @@ def _cpu_flags():
     return set()
 
 
+# The OpenBLAS kernels that the stored outputs were trained with.
+STORED_KERNELS = "Haswell"
+
 if {"avx2", "fma"} <= _cpu_flags():
-    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+    os.environ.setdefault("OPENBLAS_CORETYPE", STORED_KERNELS)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import hwlib  # noqa: F401  before NumPy: the stored outputs' BLAS kernels (see hwlib)
+import hwlib  # before NumPy: the stored outputs' BLAS kernels (see hwlib)
 
 # isort: split
 
@@ -23,6 +23,21 @@ def snapshot(folder):
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def pytest_report_header(config):
+    """Say so when this machine trains with other BLAS kernels than the stored outputs
+    were trained with: their numbers may then differ (see the README)."""
+    from hwlib import models
+
+    kernels = models.blas_kernels()
+    if kernels.lower() != hwlib.STORED_KERNELS.lower():
+        return (
+            f"BLAS kernels: {kernels or 'unknown'}, not the stored outputs' "
+            f"{hwlib.STORED_KERNELS}: the notebooks' numbers from trained networks may "
+            "differ from the stored ones (see the README)"
+        )
+    return None
 
 
 def pytest_sessionstart(session):
