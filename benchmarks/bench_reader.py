@@ -75,10 +75,9 @@ def print_error_sources(params, photos, read, x):
     """One line: error_sources summed over the photos, read as read (from read_pages),
     each composed from its rows of x (data.composed_photos); a photo whose reading has
     another number of characters is left out, and counted."""
-    dtype = params["Wlayer1"].dtype  # as text.read_text reads
     counts, characters, left_out = np.zeros(3, int), 0, 0
     for photo in photos:
-        probs = train.classifier_probs(params, x[photo.rows].astype(dtype))
+        probs = train.classifier_probs(params, x[photo.rows])
         alone = "".join(data.CLASSES[k] for k in probs.argmax(axis=1))
         truth = "".join(photo.lines).replace(" ", "")
         got = "".join(read[photo.name][0].lines).replace(" ", "")

@@ -336,7 +336,7 @@ def read_text(image, params, style):
         rows = np.stack(
             [prepare_crop(bw[y1:y2, x1:x2] > 0.5, style) for y1, x1, y2, x2 in line]
         )
-        probs = classifier_probs(params, rows.astype(params["Wlayer1"].dtype))
+        probs = classifier_probs(params, rows)
         starts = [0] + [k + 1 for k, space in enumerate(spaces) if space] + [len(rows)]
         words = [
             "".join(CLASSES[k] for k in decode_word(probs[a:b]))

@@ -73,7 +73,9 @@ def hidden_layers(params):
 
 
 def classifier_probs(params, x):
-    """Forward pass of the classifier: the class probabilities of every row of x."""
+    """Forward pass of the classifier: the class probabilities of every row of x,
+    computed in the weights' dtype."""
+    x = x.astype(params["Wlayer1"].dtype, copy=False)
     if "Wconv1" in params:
         return cnn_probs(params, x)
     for name in hidden_layers(params):
@@ -100,7 +102,7 @@ def classifier_step(params, xb, yb):
 
 def evaluate_classifier(params, x, y):
     """Average cross-entropy per sample, and accuracy, of the classifier on (x, y)."""
-    probs = classifier_probs(params, x.astype(params["Wlayer1"].dtype, copy=False))
+    probs = classifier_probs(params, x)
     loss, acc = compute_loss_and_acc(y, probs)
     return loss / len(x), acc
 
