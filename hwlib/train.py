@@ -72,12 +72,19 @@ def hidden_layers(params):
     return sorted(names, key=lambda name: int(name[len("layer") :]))
 
 
+# The convolutional network reads this many rows at a time: its windows (conv.patches)
+# and activations take about 400 KB per image: 1 GB for the validation split at once.
+CONV_ROWS = 256
+
+
 def classifier_probs(params, x):
     """Forward pass of the classifier: the class probabilities of every row of x,
-    computed in the weights' dtype."""
+    computed in the weights' dtype (the convolutional network CONV_ROWS rows at a
+    time)."""
     x = x.astype(params["Wlayer1"].dtype, copy=False)
     if "Wconv1" in params:
-        return cnn_probs(params, x)
+        starts = range(0, len(x), CONV_ROWS)
+        return np.vstack([cnn_probs(params, x[i : i + CONV_ROWS]) for i in starts])
     for name in hidden_layers(params):
         x = forward(x, params, name, sigmoid)
     return forward(x, params, "output", softmax)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from hwlib import data, train
+from hwlib import conv, data, train
 from hwlib.train import Recipe, epoch_batches, learning_rate
 
 
@@ -163,6 +163,17 @@ def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are(conv):
     before = train.classifier_probs(params, x - 1)
     after = train.classifier_probs(train.fold_paper(dict(params), recipe), x)
     np.testing.assert_allclose(after, before, rtol=1e-4)
+
+
+def test_the_convolutional_network_reads_many_rows_a_chunk_at_a_time():
+    rows = train.CONV_ROWS + 45
+    x = np.random.default_rng(6).random((rows, 1024))
+    params = train.init_classifier(1024, 8, 36, seed=0, dtype=np.float64, conv=(2, 3))
+    whole = conv.cnn_probs(dict(params), x)
+    probs = train.classifier_probs(params, x)
+    np.testing.assert_allclose(probs, whole, rtol=1e-10)
+    _, windows, _ = params["cache_conv1"]  # the last chunk's: 45 images of 28 x 28
+    assert windows.shape[0] == 45 * 28 * 28
 
 
 def test_train_loop_takes_one_handout_step_per_batch():
