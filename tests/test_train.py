@@ -153,12 +153,12 @@ def test_binarize_makes_ink_below_the_level_full_closes_small_gaps_and_blurs():
     assert out[:, 0].max() < 0.1 and out[31, 11:19].max() < 0.1
 
 
-@pytest.mark.parametrize("conv", [(), (2, 3)])
-def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are(conv):
+@pytest.mark.parametrize("channels", [(), (2, 3)])
+def test_fold_paper_gives_the_same_outputs_on_the_images_as_they_are(channels):
     x, _ = labelled_images(n=5)
-    recipe = Recipe(3, 1, 5, 0.1, paper_at_zero=True, conv=conv)
-    params = train.init_classifier(x.shape[1], 3, 5, seed=0, conv=conv)
-    first = "bconv1" if conv else "blayer1"
+    recipe = Recipe(3, 1, 5, 0.1, paper_at_zero=True, conv=channels)
+    params = train.init_classifier(x.shape[1], 3, 5, seed=0, conv=channels)
+    first = "bconv1" if channels else "blayer1"
     params[first] += 0.3
     before = train.classifier_probs(params, x - 1)
     after = train.classifier_probs(train.fold_paper(dict(params), recipe), x)
